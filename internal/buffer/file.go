@@ -1,0 +1,268 @@
+package buffer
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// panicError is a panic (or memory fault) recovered from bbolt.
+type panicError struct{ v any }
+
+func (p *panicError) Error() string { return fmt.Sprintf("bbolt panicked: %v", p.v) }
+
+// guard runs f turning panics, and faults on the mmap (a corrupt page
+// pointing past the end of the file), into a *panicError.
+func guard(f func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = &panicError{r}
+		}
+	}()
+	return f()
+}
+
+// corruptError says what is wrong with a file's contents.
+type corruptError struct{ msg string }
+
+func (c *corruptError) Error() string { return c.msg }
+
+func corrupt(format string, a ...any) error { return &corruptError{fmt.Sprintf(format, a...)} }
+
+// fileState is what Open learns from a file.
+type fileState struct {
+	seq       uint64 // last seq handed out
+	seqKnown  bool   // seq was read (also set on a file that later failed)
+	dropped   uint64
+	depth     int
+	bytes     int64
+	oldestSeq uint64
+	oldestAt  time.Time
+	state     map[string][]byte
+	checkTime time.Duration
+}
+
+// movable reports whether an Open error means the file itself is unusable
+// (moved aside) rather than the environment (returned): a lock held by
+// another process, a full or read-only disk, no memory or descriptors are
+// not the file's fault, and moving it would lose a good buffer.
+func movable(err error) bool {
+	for _, e := range []error{bolt.ErrTimeout, syscall.ENOSPC, syscall.EROFS, syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM, syscall.EDQUOT, syscall.ENOENT} {
+		if errors.Is(err, e) {
+			return false
+		}
+	}
+	return true
+}
+
+// openFile opens path and verifies it; on a fresh or verified file it makes
+// sure the buckets exist and the seq is at least seqFloor. On error the
+// returned fileState holds whatever was salvaged (possibly nil).
+func openFile(path string, opts Options, seqFloor uint64) (*bolt.DB, *fileState, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, nil, err
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, nil, corrupt("%s is a %s, not a db file", path, kind(fi.Mode()))
+	}
+	bo := &bolt.Options{
+		Timeout:      opts.LockTimeout,
+		FreelistType: bolt.FreelistMapType,
+		// Mapping the bound up front spares remaps, which wait for readers.
+		InitialMmapSize: int(min(2*opts.MaxBytes, 256<<20)),
+	}
+	if bo.Timeout == 0 {
+		bo.Timeout = time.Nanosecond // bbolt treats 0 as wait forever
+	}
+	var db *bolt.DB
+	err := guard(func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, bo)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	st := &fileState{}
+	err = guard(func() error { return verify(db, opts, st) })
+	if err == nil {
+		err = guard(func() error { return initFile(db, st, seqFloor) })
+	}
+	if err != nil {
+		_ = guard(db.Close)
+		return nil, st, err
+	}
+	return db, st, nil
+}
+
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
+}
+
+// verify reads the whole file: meta first (so the seq can be salvaged), then
+// every record with its CRC, then bbolt's own consistency check. The record
+// walk touches every page under guard first, so tx.Check (whose goroutine
+// is not guarded against faults) only reads pages already proven mapped.
+func verify(db *bolt.DB, opts Options, st *fileState) error {
+	return db.View(func(tx *bolt.Tx) error {
+		fi, err := os.Stat(db.Path())
+		if err != nil {
+			return err
+		}
+		if fi.Size() < tx.Size() {
+			return corrupt("file is %d bytes, its meta page says %d: truncated", fi.Size(), tx.Size())
+		}
+		meta := tx.Bucket(bucketMeta)
+		recs := tx.Bucket(bucketRecords)
+		sb := tx.Bucket(bucketState)
+		if meta == nil && recs == nil && sb == nil {
+			st.state = map[string][]byte{}
+			st.seqKnown = true
+			return nil // fresh file
+		}
+		if meta == nil || recs == nil || sb == nil {
+			return corrupt("missing buckets (meta %t, records %t, state %t)", meta != nil, recs != nil, sb != nil)
+		}
+		if v := meta.Get(keyVersion); len(v) != 1 || v[0] != formatVersion {
+			return corrupt("format version %x, want %d", v, formatVersion)
+		}
+		v := meta.Get(keySeq)
+		if len(v) != 8 {
+			return corrupt("meta seq is %d bytes", len(v))
+		}
+		st.seq, st.seqKnown = binary.BigEndian.Uint64(v), true
+		if v := meta.Get(keyDropped); len(v) == 8 {
+			st.dropped = binary.BigEndian.Uint64(v)
+		} else if v != nil {
+			return corrupt("meta dropped is %d bytes", len(v))
+		}
+
+		var prev uint64
+		c := recs.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if len(k) != 8 {
+				return corrupt("record key of %d bytes", len(k))
+			}
+			seq := binary.BigEndian.Uint64(k)
+			if seq <= prev {
+				return corrupt("record keys out of order: %d after %d", seq, prev)
+			}
+			prev = seq
+			if seq > st.seq {
+				st.seq = seq // a key past the meta seq: salvage the higher
+				return corrupt("record %d is past the last seq in meta", seq)
+			}
+			ms, _, _, err := decodeRecord(k, v)
+			if err != nil {
+				return corrupt("record %d: %v", seq, err)
+			}
+			if st.depth == 0 {
+				st.oldestSeq, st.oldestAt = seq, time.UnixMilli(int64(ms))
+			}
+			st.depth++
+			st.bytes += recordSize(v)
+		}
+		st.state = map[string][]byte{}
+		if err := sb.ForEach(func(k, v []byte) error {
+			if v == nil {
+				return corrupt("nested bucket %q in state", k)
+			}
+			st.state[string(k)] = slices.Clone(v)
+			return nil
+		}); err != nil {
+			return err
+		}
+
+		if !opts.SkipCheck {
+			start := time.Now()
+			var errs []string
+			for e := range tx.Check() {
+				if len(errs) < 5 {
+					errs = append(errs, e.Error())
+				}
+			}
+			st.checkTime = time.Since(start)
+			if len(errs) > 0 {
+				return corrupt("consistency check: %s", strings.Join(errs, "; "))
+			}
+		}
+		return nil
+	})
+}
+
+// initFile creates the buckets of a fresh file and lifts its seq to floor.
+// It writes only when something is missing, so a normal Open does no fsync.
+func initFile(db *bolt.DB, st *fileState, floor uint64) error {
+	fresh := false
+	if err := db.View(func(tx *bolt.Tx) error {
+		fresh = tx.Bucket(bucketMeta) == nil
+		return nil
+	}); err != nil {
+		return err
+	}
+	if !fresh && st.seq >= floor {
+		return nil
+	}
+	return db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketRecords, bucketState, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		st.seq = max(st.seq, floor)
+		if err := meta.Put(keyVersion, []byte{formatVersion}); err != nil {
+			return err
+		}
+		if err := meta.Put(keySeq, seqKey(st.seq)); err != nil {
+			return err
+		}
+		return meta.Put(keyDropped, seqKey(st.dropped))
+	})
+}
+
+// moveAside renames path to path.corrupt-<UTC time> and deletes the oldest
+// moved-aside files beyond keep.
+func moveAside(path string, now time.Time, keep int) (string, error) {
+	base := path + ".corrupt-" + now.UTC().Format("20060102T150405.000Z")
+	aside := base
+	for i := 1; ; i++ {
+		if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		aside = fmt.Sprintf("%s-%d", base, i)
+	}
+	if err := os.Rename(path, aside); err != nil {
+		return "", err
+	}
+	old, _ := filepath.Glob(path + ".corrupt-*")
+	slices.Sort(old) // the timestamp sorts by time
+	old = slices.DeleteFunc(old, func(p string) bool { return p == aside })
+	for len(old) > keep {
+		// Only plain files: a directory someone put there is left alone.
+		if fi, err := os.Lstat(old[0]); err == nil && fi.Mode().IsRegular() {
+			_ = os.Remove(old[0])
+		}
+		old = old[1:]
+	}
+	return aside, nil
+}
