@@ -210,11 +210,13 @@ func TestEachEdgeGoesToOneWaiter(t *testing.T) {
 	results := make(chan bool, waiters)
 	for i := 0; i < waiters; i++ {
 		wg.Add(1)
-		go func() { defer wg.Done(); results <- p.WaitForEdge(2 * time.Second) }()
+		go func() { defer wg.Done(); results <- p.WaitForEdge(-1) }()
 	}
 	waitBlocked(t, p, waiters)
 	p.Set(gpio.High)
 	p.Set(gpio.Low)
+	waitBlocked(t, p, waiters-2) // two waiters took one edge each
+	_ = p.Halt()                 // the others give up
 	wg.Wait()
 	close(results)
 	got := 0

@@ -1,0 +1,130 @@
+package beam
+
+import "time"
+
+// This file is the pure core of the driver: it sees observations of the
+// lines (a time and the level read then) and decides what changed. It never
+// reads a clock; the goroutines in beam.go feed it.
+
+// line debounces one input.
+type line struct {
+	stable  bool      // debounced level: blocked or not
+	last    bool      // level read at the latest observation
+	lastAt  time.Time // time of that observation
+	burst   bool      // edges seen since the level was last stable
+	burstAt time.Time // time of the first of them
+	edges   int
+}
+
+// core debounces the lines and releases their changes in time order.
+//
+// A change is stamped with the start of the burst of edges that led to it,
+// but it is only known once the line has been quiet for window. A change of
+// one line is therefore held while another line has an open burst that began
+// earlier: that burst may still settle into an earlier change. This keeps At
+// non-decreasing across lines, which a consumer ordering the two beams needs.
+type core struct {
+	window time.Duration
+	lines  []line
+	held   []Change // settled, waiting for older bursts; sorted by At
+	lastAt time.Time
+}
+
+// maxBlockBursts bounds, in windows, how long a burst that never settles (a
+// line flapping with noise) can hold back the other lines' changes.
+const maxBlockBursts = 100
+
+func newCore(window time.Duration, initial []bool) *core {
+	c := &core{window: window, lines: make([]line, len(initial))}
+	for i, on := range initial {
+		c.lines[i].stable = on
+		c.lines[i].last = on
+	}
+	return c
+}
+
+// observe records that line i read on at time at, right after an edge.
+func (c *core) observe(i int, at time.Time, on bool, out []Change) []Change {
+	l := &c.lines[i]
+	l.edges++
+	if !l.burst {
+		l.burst = true
+		l.burstAt = at
+	}
+	l.last, l.lastAt = on, at
+	return c.release(at, out)
+}
+
+// due returns when line i's open burst settles if no edge comes first.
+func (c *core) due(i int) (time.Time, bool) {
+	l := &c.lines[i]
+	return l.lastAt.Add(c.window), l.burst
+}
+
+// settle records that line i read on at time at and saw no edge since its
+// last observation. When the line has been quiet for the window the burst
+// closes; a level different from the stable one is a change. Released
+// changes are appended to out.
+func (c *core) settle(i int, at time.Time, on bool, out []Change) []Change {
+	l := &c.lines[i]
+	if !l.burst {
+		if on == l.stable {
+			return out
+		}
+		// The level moved with no edge reported (an edge lost by the
+		// back-end): treat it as an edge seen now.
+		return c.observe(i, at, on, out)
+	}
+	if on != l.last {
+		return c.observe(i, at, on, out)
+	}
+	if at.Sub(l.lastAt) < c.window {
+		return out
+	}
+	l.burst = false
+	if on != l.stable {
+		l.stable = on
+		c.hold(Change{Beam: i, Blocked: on, At: l.burstAt})
+	}
+	return c.release(at, out)
+}
+
+// hold inserts ch into held, keeping it sorted by At.
+func (c *core) hold(ch Change) {
+	k := len(c.held)
+	for k > 0 && c.held[k-1].At.After(ch.At) {
+		k--
+	}
+	c.held = append(c.held, Change{})
+	copy(c.held[k+1:], c.held[k:])
+	c.held[k] = ch
+}
+
+// release moves the held changes that no open burst can precede to out.
+func (c *core) release(now time.Time, out []Change) []Change {
+	var limit time.Time
+	limited := false
+	for i := range c.lines {
+		l := &c.lines[i]
+		if !l.burst || now.Sub(l.burstAt) > maxBlockBursts*c.window {
+			continue
+		}
+		if !limited || l.burstAt.Before(limit) {
+			limit, limited = l.burstAt, true
+		}
+	}
+	n := 0
+	for _, h := range c.held {
+		if limited && !h.At.Before(limit) {
+			break
+		}
+		if h.At.Before(c.lastAt) {
+			h.At = c.lastAt // never go back in time, whatever the clock did
+		}
+		c.lastAt = h.At
+		out = append(out, h)
+		n++
+	}
+	c.held = append(c.held[:0], c.held[n:]...)
+	return out
+}
