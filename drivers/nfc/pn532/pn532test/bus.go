@@ -43,6 +43,9 @@ func (b *I2CBus) Tx(addr uint16, w, r []byte) error {
 	now := e.o.Now()
 	e.stats.Transactions++
 	if !e.touch(wakeI2C, now) {
+		if len(w) > 0 {
+			e.stats.Ignored++ // a frame sent to a sleeping chip is lost
+		}
 		clear(r) // asleep or waking: nothing taken, status 0
 		return nil
 	}
@@ -128,7 +131,13 @@ func (c *spiConn) Tx(w, r []byte) error {
 	now := e.o.Now()
 	e.stats.Transactions++
 	clear(r)
-	if !e.touch(wakeSPI, now) || len(w) == 0 {
+	if len(w) == 0 {
+		return nil
+	}
+	if !e.touch(wakeSPI, now) {
+		if c.wire(w[0]) == 0x01 {
+			e.stats.Ignored++ // a frame sent to a sleeping chip is lost
+		}
 		return nil
 	}
 	in := make([]byte, len(w))
