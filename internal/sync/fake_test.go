@@ -209,7 +209,7 @@ func (p *faultProxy) serve() {
 		p.mu.Lock()
 		p.conns = append(p.conns, c, u)
 		p.mu.Unlock()
-		go p.pipe(u, c, &p.publishes, 3, nil)               // client → broker
+		go p.pipe(u, c, &p.publishes, 3, nil)         // client → broker
 		go p.pipe(c, u, &p.pubacks, 4, &p.dropPuback) // broker → client
 	}
 }
