@@ -1,0 +1,453 @@
+// Package agent is the daemon: it wires the sensor sources to the pure
+// pipeline, commits closed windows to the durable outbox and lets the
+// publisher move them upstream. Everything here is an edge; the counting
+// logic lives in internal/pipeline and below.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/omo-edge/edge-agent/internal/aggregate"
+	"github.com/omo-edge/edge-agent/internal/buffer"
+	"github.com/omo-edge/edge-agent/internal/config"
+	"github.com/omo-edge/edge-agent/internal/pipeline"
+	"github.com/omo-edge/edge-agent/internal/sensor"
+	mqttsync "github.com/omo-edge/edge-agent/internal/sync"
+	"github.com/omo-edge/edge-agent/internal/sysd"
+)
+
+// stateKey is the outbox state entry holding the aggregator's open window.
+const stateKey = "aggregator"
+
+// tickEvery is how often time advances in the pipeline with no reading:
+// windows close at most this late.
+const tickEvery = 250 * time.Millisecond
+
+// Options are the agent's injectable edges.
+type Options struct {
+	Version string
+	// Clock defaults to SystemClock, or TrustedClock when the config says
+	// clock.require_sync: false.
+	Clock Clock
+	// OpenSource builds the reading source of sensor i; nil = hardware or
+	// simulation as the config says.
+	OpenSource func(i int, sc config.SensorConfig, env *SourceEnv) (Source, error)
+}
+
+// Source delivers one sensor's readings.
+type Source interface {
+	// Run reads until ctx is done, handing each reading to emit. It returns
+	// an error when the hardware fails; the agent then retries with backoff
+	// and reports the sensor's state meanwhile.
+	Run(ctx context.Context, emit Emit) error
+}
+
+// Emit hands over one reading of the source's sensor: channel index, value
+// (or token) and when it was taken (a time.Now() value, so its monotonic
+// part is what counts).
+type Emit func(channel int, value int64, token []byte, at time.Time)
+
+// Agent is a running edge-agent daemon.
+type Agent struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	opts   Options
+	clock  Clock
+	origin time.Time
+
+	specs []sensor.Spec
+	pipe  *pipeline.Pipeline
+	enc   *aggregate.Encoder
+	ob    *buffer.Outbox
+	pub   *mqttsync.Publisher
+
+	sensors  []*sensorState
+	readings chan sensor.Reading
+	started  time.Time
+
+	viewMu gosync.Mutex
+	view   view // what status shows of the pipeline goroutine's state
+
+	lastCommitErr time.Time
+}
+
+
+// view is a copy of the pipeline's state for the status socket.
+type view struct {
+	synced, anchored bool
+	heldLost         int64
+	windowStart      int64
+	occupancy        int64
+	open             []aggregate.Counts
+}
+
+// sensorState is one sensor's health, written by its source goroutine.
+type sensorState struct {
+	spec      sensor.Spec
+	simulated bool
+	readings  atomic.Uint64
+	lastNs    atomic.Int64 // monotonic ns since origin of the last reading
+	mu        gosync.Mutex
+	state     string
+	err       string
+}
+
+func (s *sensorState) set(state, err string) {
+	s.mu.Lock()
+	s.state, s.err = state, err
+	s.mu.Unlock()
+}
+
+// New opens the outbox and builds the pipeline and the publisher. Errors
+// are the user's to fix (config, files, broker credentials).
+func New(cfg *config.Config, log *slog.Logger, opts Options) (*Agent, error) {
+	a := &Agent{cfg: cfg, log: log, opts: opts, clock: opts.Clock}
+	if a.clock == nil {
+		a.clock = SystemClock{}
+		if !cfg.Clock.RequireSync {
+			a.clock = TrustedClock{}
+		}
+	}
+	specs, err := cfg.Specs()
+	if err != nil {
+		return nil, err
+	}
+	a.specs = specs
+	if a.pipe, err = pipeline.New(specs, cfg.AggregateOptions()); err != nil {
+		return nil, err
+	}
+	a.enc = aggregate.NewEncoder(aggregate.Identity{Store: cfg.StoreID, Agent: cfg.AgentID}, specs)
+	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
+		return nil, fmt.Errorf("state_dir %s: %w", cfg.StateDir, err)
+	}
+	a.ob, err = buffer.Open(filepath.Join(cfg.StateDir, "outbox.db"), cfg.Buffer.Options(), log)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := a.ob.State(stateKey); err != nil {
+		log.Warn("open window state unreadable; starting a fresh window", "err", err)
+	} else if st != nil {
+		dropped, err := a.pipe.Aggregator().Restore(st)
+		if err != nil {
+			log.Warn("open window state not understood; starting a fresh window", "err", err)
+		}
+		for _, id := range dropped {
+			log.Warn("open window counts of a sensor no longer configured are dropped", "sensor", id)
+		}
+	}
+	a.pub, err = mqttsync.New(cfg.MQTT, outboxAdapter{a.ob}, log.With("part", "mqtt"),
+		mqttsync.WithHealth(func() any { return a.health() }))
+	if err != nil {
+		a.ob.Close()
+		return nil, err
+	}
+	for i, sc := range cfg.Sensors {
+		a.sensors = append(a.sensors, &sensorState{spec: specs[i], simulated: sc.Simulate != nil, state: "starting"})
+	}
+	a.readings = make(chan sensor.Reading, 4096)
+	return a, nil
+}
+
+// Check makes one connection attempt to the broker: a permanent refusal
+// (credentials, authorization, TLS) is returned; a broker that is merely
+// unreachable is logged, since the outbox buffers until it is back.
+func (a *Agent) Check(ctx context.Context) error {
+	err := a.pub.Check(ctx)
+	if err == nil || mqttsync.Permanent(err) {
+		return err
+	}
+	a.log.Warn("broker not reachable at start; buffering until it is", "err", err)
+	return nil
+}
+
+// Close releases what New opened, for a daemon that will not Run.
+func (a *Agent) Close() error { return a.ob.Close() }
+
+// Run runs the daemon until ctx is done, then commits what it has.
+func (a *Agent) Run(ctx context.Context) error {
+	a.origin = a.clock.Now()
+	a.started = a.origin
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	if err := serveStatus(ctx, a.cfg.StatusSocket, a.Report, a.log); err != nil {
+		a.ob.Close()
+		return err
+	}
+	var wg gosync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.pub.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("publisher stopped", "err", err)
+		}
+	}()
+	env := &SourceEnv{Log: a.log, Clock: a.clock, Origin: a.origin}
+	for i := range a.cfg.Sensors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.runSource(ctx, i, env)
+		}()
+	}
+	if _, err := sysd.Notify("READY=1"); err != nil {
+		a.log.Warn("systemd notify failed", "err", err)
+	}
+	a.log.Info("edge-agent running", "store", a.cfg.StoreID, "agent", a.cfg.AgentID, "sensors", len(a.specs),
+		"broker", a.cfg.MQTT.Broker, "state_dir", a.cfg.StateDir)
+
+	err := a.loop(ctx)
+	_, _ = sysd.Notify("STOPPING=1")
+	cancel()
+	wg.Wait()
+	if cerr := a.ob.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// loop is the pipeline goroutine: the only one touching the pipeline and
+// staging into the outbox.
+func (a *Agent) loop(ctx context.Context) error {
+	flush := time.NewTicker(a.cfg.Buffer.FlushInterval)
+	defer flush.Stop()
+	tick := time.NewTicker(tickEvery)
+	defer tick.Stop()
+	var watchdog <-chan time.Time
+	if iv := sysd.WatchdogInterval(); iv > 0 {
+		t := time.NewTicker(iv)
+		defer t.Stop()
+		watchdog = t.C
+	}
+	a.advance()
+	for {
+		select {
+		case r := <-a.readings:
+			a.stage(a.pipe.Feed(r))
+			if a.ob.NeedsCommit() {
+				a.commit()
+			}
+		case <-tick.C:
+			a.advance()
+		case <-flush.C:
+			a.commit()
+		case <-watchdog:
+			// The loop is alive and its commits are not stuck: tell systemd.
+			_, _ = sysd.Notify("WATCHDOG=1")
+		case <-ctx.Done():
+			// Readings still queued are counted; the open window stays open
+			// and is saved, so a restart carries on with it.
+			for {
+				select {
+				case r := <-a.readings:
+					a.stage(a.pipe.Feed(r))
+					continue
+				default:
+				}
+				break
+			}
+			a.commit()
+			return nil
+		}
+	}
+}
+
+// mono converts a time.Now() value to the pipeline's t_ms.
+func (a *Agent) mono(t time.Time) int64 { return t.Sub(a.origin).Milliseconds() }
+
+// advance moves pipeline time to now, anchoring wall time once the clock
+// is trusted and re-anchoring when it steps.
+func (a *Agent) advance() {
+	now := a.clock.Now()
+	t := a.mono(now)
+	synced := a.clock.Synced()
+	if synced {
+		wall := now.UnixMilli() - t // strips the monotonic part: the wall reading
+		switch {
+		case !a.pipe.Anchored():
+			a.log.Info("clock trusted; windows get wall-clock times", "now", now.UTC().Format(time.RFC3339))
+			a.stage(a.pipe.SetAnchor(wall))
+		case abs(wall-a.pipe.Anchor()) > a.cfg.Clock.StepTolerance.Milliseconds():
+			a.log.Warn("system clock stepped; re-anchoring windows", "step", time.Duration(wall-a.pipe.Anchor())*time.Millisecond)
+			a.stage(a.pipe.SetAnchor(wall))
+		}
+	}
+	a.stage(a.pipe.Advance(t))
+	agg := a.pipe.Aggregator()
+	start, counts := agg.OpenCounts()
+	a.viewMu.Lock()
+	a.view = view{synced: synced, anchored: a.pipe.Anchored(), heldLost: a.pipe.HeldLost(),
+		windowStart: start, occupancy: agg.Occupancy(), open: append(a.view.open[:0], counts...)}
+	a.viewMu.Unlock()
+}
+
+// stage puts closed windows into the outbox: one message per sensor and one
+// for the store. They become visible to the publisher at the next commit.
+func (a *Agent) stage(ws []aggregate.Window) {
+	for wi := range ws {
+		w := &ws[wi]
+		for i, s := range a.specs {
+			a.ob.Stage("agg/"+s.ID, func(seq uint64) []byte { return a.enc.SensorWindow(nil, w, i, seq) })
+		}
+		a.ob.Stage("store", func(seq uint64) []byte { return a.enc.StoreWindow(nil, w, seq) })
+	}
+}
+
+// commit makes the staged windows and the open window's counts durable in
+// one transaction. A failure (a full disk) keeps everything staged and is
+// retried at the next flush.
+func (a *Agent) commit() {
+	a.ob.SetState(stateKey, a.pipe.Aggregator().Snapshot())
+	if err := a.ob.Commit(); err != nil {
+		if time.Since(a.lastCommitErr) > time.Minute {
+			a.log.Error("outbox commit failed; keeping the data in memory and retrying", "err", err)
+			a.lastCommitErr = time.Now()
+		}
+	}
+}
+
+// runSource runs sensor i's source, restarting it with capped backoff when
+// the hardware fails, forever: a loose cable must not need a visit.
+func (a *Agent) runSource(ctx context.Context, i int, env *SourceEnv) {
+	st := a.sensors[i]
+	sc := a.cfg.Sensors[i]
+	open := a.opts.OpenSource
+	if open == nil {
+		open = openSource
+	}
+	emit := func(ch int, v int64, tok []byte, at time.Time) {
+		r := sensor.Reading{TMs: a.mono(at), Sensor: i, Channel: ch, Value: v, Token: tok}
+		st.readings.Add(1)
+		st.lastNs.Store(int64(at.Sub(a.origin)))
+		select {
+		case a.readings <- r:
+		case <-ctx.Done():
+		}
+	}
+	delay := time.Second
+	for ctx.Err() == nil {
+		src, err := open(i, sc, env)
+		if err == nil {
+			st.set("ok", "")
+			err = src.Run(ctx, emit)
+			if c, ok := src.(interface{ Close() error }); ok {
+				_ = c.Close()
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = errors.New("source stopped")
+		}
+		st.set("error", err.Error())
+		a.log.Error("sensor failed; retrying", "sensor", sc.ID, "err", err, "retry_in", delay)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return
+		}
+		delay = min(delay*2, time.Minute)
+	}
+}
+
+// Report assembles the status document.
+func (a *Agent) Report() Report {
+	obs := a.ob.Stats()
+	ps := a.pub.Status()
+	a.viewMu.Lock()
+	v := a.view
+	open := append([]aggregate.Counts(nil), v.open...)
+	a.viewMu.Unlock()
+	r := Report{
+		Store: a.cfg.StoreID, Agent: a.cfg.AgentID, Version: a.opts.Version, StartedAt: a.started.UTC(),
+		Clock: ClockStatus{Synced: v.synced, Anchored: v.anchored, Held: v.heldLost},
+		Outbox: OutboxStatus{Depth: obs.Depth, Bytes: obs.Bytes, OldestSeq: obs.OldestSeq, OldestAt: obs.OldestAt,
+			LastSeq: obs.LastSeq, Dropped: obs.Dropped, LastCommitError: obs.LastCommitErr},
+		Broker: BrokerStatus{URL: a.cfg.MQTT.Broker, Connected: ps.Connected, Since: ps.Since, LastError: ps.LastError,
+			Sent: ps.Sent, Acked: ps.Acked, InFlight: ps.InFlight, Reconnects: ps.Reconnects, Backlog: ps.BacklogRemaining},
+		Window: WindowStatus{Occupancy: v.occupancy},
+	}
+	if v.anchored {
+		r.Window.Start = time.UnixMilli(v.windowStart).UTC()
+	}
+	nowNs := int64(a.clock.Now().Sub(a.origin))
+	for i, s := range a.sensors {
+		s.mu.Lock()
+		ss := SensorStatus{ID: s.spec.ID, Kind: string(s.spec.Kind), Role: string(s.spec.Role), Simulated: s.simulated,
+			State: s.state, Error: s.err, Readings: s.readings.Load(), LastAgoMs: -1}
+		s.mu.Unlock()
+		if ss.Readings > 0 {
+			ss.LastAgoMs = (nowNs - s.lastNs.Load()) / 1e6
+		}
+		if i < len(open) {
+			ss.OpenCounts = roleCounts(s.spec.Role, open[i])
+		}
+		r.Sensors = append(r.Sensors, ss)
+	}
+	return r
+}
+
+func roleCounts(role sensor.Role, c aggregate.Counts) map[string]int64 {
+	switch role {
+	case sensor.RoleEntrance:
+		return map[string]int64{"entries": c.Entries, "exits": c.Exits}
+	case sensor.RolePasserby:
+		return map[string]int64{"passersby": c.Passersby}
+	case sensor.RoleShelf:
+		return map[string]int64{"stop_bys": c.StopBys}
+	case sensor.RolePlate:
+		return map[string]int64{"taps": c.Taps}
+	case sensor.RoleCheckin:
+		return map[string]int64{"checkins": c.Checkins}
+	}
+	return nil
+}
+
+// health is the retained health message: what the cloud team watches to
+// know a store is fine (and how much it has had to drop).
+func (a *Agent) health() any {
+	r := a.Report()
+	sensors := map[string]string{}
+	for _, s := range r.Sensors {
+		sensors[s.ID] = s.State
+	}
+	return map[string]any{
+		"v": aggregate.SchemaVersion, "type": "health", "store": r.Store, "agent": r.Agent, "version": r.Version,
+		"ts": a.clock.Now().UTC().Format(time.RFC3339), "clock_synced": r.Clock.Synced,
+		"outbox": map[string]any{"depth": r.Outbox.Depth, "bytes": r.Outbox.Bytes, "dropped": r.Outbox.Dropped,
+			"oldest_at": r.Outbox.OldestAt},
+		"sensors": sensors,
+	}
+}
+
+// outboxAdapter lets the publisher read the outbox through its own small
+// interface.
+type outboxAdapter struct{ ob *buffer.Outbox }
+
+func (o outboxAdapter) Pending(after uint64, max int) ([]mqttsync.Record, error) {
+	rs, err := o.ob.Pending(after, max)
+	out := make([]mqttsync.Record, len(rs))
+	for i, r := range rs {
+		out[i] = mqttsync.Record(r)
+	}
+	return out, err
+}
+func (o outboxAdapter) Ack(seqs ...uint64)         { o.ob.Ack(seqs...) }
+func (o outboxAdapter) Committed() <-chan struct{} { return o.ob.Committed() }
+func (o outboxAdapter) LastSeq() uint64            { return o.ob.Stats().LastSeq }
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -1,0 +1,250 @@
+// Package config loads and validates the agent's YAML configuration. Every
+// error names the file, the line and the key, and says what would be right.
+// Defaults are filled in one place, Default.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/omo-edge/edge-agent/internal/aggregate"
+	"github.com/omo-edge/edge-agent/internal/buffer"
+	"github.com/omo-edge/edge-agent/internal/sensor"
+	mqttsync "github.com/omo-edge/edge-agent/internal/sync"
+)
+
+// Config is the whole agent configuration.
+type Config struct {
+	StoreID      string          `yaml:"store_id"`
+	AgentID      string          `yaml:"agent_id"`
+	StateDir     string          `yaml:"state_dir"`
+	StatusSocket string          `yaml:"status_socket"`
+	LogLevel     string          `yaml:"log_level"`
+	Window       time.Duration   `yaml:"window"`
+	ClosingTime  string          `yaml:"closing_time"`
+	Timezone     string          `yaml:"timezone"`
+	Clock        ClockConfig     `yaml:"clock"`
+	MQTT         mqttsync.Config `yaml:"mqtt"`
+	Buffer       BufferConfig    `yaml:"buffer"`
+	Sensors      []SensorConfig  `yaml:"sensors"`
+
+	// File is where the config came from; lines maps dotted keys to lines.
+	File  string         `yaml:"-"`
+	lines map[string]int `yaml:"-"`
+}
+
+// ClockConfig says when the system clock can be trusted for wall-clock windows.
+type ClockConfig struct {
+	// RequireSync holds windows back until the kernel says the clock is
+	// synchronized (NTP, chrony, systemd-timesyncd): a Pi has no RTC.
+	RequireSync bool `yaml:"require_sync"`
+	// StepTolerance is how far the wall clock may move against the
+	// monotonic clock before the agent re-anchors its windows.
+	StepTolerance time.Duration `yaml:"step_tolerance"`
+}
+
+// BufferConfig is the outbox section.
+type BufferConfig struct {
+	MaxBytes      ByteSize      `yaml:"max_bytes"`
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	FlushRecords  int           `yaml:"flush_records"`
+}
+
+// Options maps the section onto the outbox's options.
+func (b BufferConfig) Options() buffer.Options {
+	o := buffer.DefaultOptions()
+	o.MaxBytes, o.FlushInterval, o.FlushRecords = int64(b.MaxBytes), b.FlushInterval, b.FlushRecords
+	return o
+}
+
+// SensorConfig is one entry of sensors:.
+type SensorConfig struct {
+	ID   string `yaml:"id"`
+	Kind string `yaml:"kind"`
+	Role string `yaml:"role"`
+	// Params are the trace-v1 key=value keys: role keys (dwell_min_ms,
+	// counts_entrants, shelf, repeat_ms) and the kind's detection keys.
+	Params map[string]string `yaml:"params"`
+
+	// Hardware. Bus is an I2C bus ("1" or "/dev/i2c-1") or an SPI port.
+	Bus       string `yaml:"bus"`
+	Address   uint16 `yaml:"address"`
+	XShut     string `yaml:"xshut"`
+	Interrupt string `yaml:"interrupt"`
+	// Pins maps the kind's channels to GPIO names (a/b, in/out/pass, motion, field).
+	Pins      map[string]string `yaml:"pins"`
+	Pull      string            `yaml:"pull"`       // up, down, none
+	ActiveLow *bool             `yaml:"active_low"` // default depends on the kind
+	Debounce  time.Duration     `yaml:"debounce"`
+	MinPulse  time.Duration     `yaml:"min_pulse"`
+	// VL53L1X ranging.
+	DistanceMode string        `yaml:"distance_mode"` // short, long
+	TimingBudget time.Duration `yaml:"timing_budget"`
+	ROI          ROIConfig     `yaml:"roi"`
+
+	// Simulate replaces the hardware with an emulated chip fed by a
+	// simulated crowd (the demo, tests, a technician's dry run).
+	Simulate *SimConfig `yaml:"simulate"`
+}
+
+// ROIConfig is the pair of VL53L1X regions of interest for a two-zone door.
+type ROIConfig struct {
+	Width    int   `yaml:"width"`
+	Height   int   `yaml:"height"`
+	Z0Center uint8 `yaml:"z0_center"`
+	Z1Center uint8 `yaml:"z1_center"`
+}
+
+// SimConfig describes the simulated crowd a sensor sees.
+type SimConfig struct {
+	Seed      int64   `yaml:"seed"`
+	PerMinute float64 `yaml:"per_minute"` // people reaching the sensed line per minute
+	// Mix of behaviours for a door: share who walk in (the rest walk out).
+	InShare float64 `yaml:"in_share"`
+	// MountMM is the ceiling height of a simulated ToF sensor.
+	MountMM int `yaml:"mount_mm"`
+}
+
+// ByteSize is a size in bytes written as 65536, 64KiB, 64MiB or 1GiB.
+type ByteSize int64
+
+// UnmarshalText parses a size with an optional binary unit.
+func (b *ByteSize) UnmarshalText(t []byte) error {
+	s := strings.TrimSpace(string(t))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a size such as 65536, 512KiB or 64MiB")
+	}
+	*b = ByteSize(n * mult)
+	return nil
+}
+
+// Default returns a configuration with every default filled in. It is the
+// one place defaults live.
+func Default() Config {
+	host, _ := os.Hostname()
+	return Config{
+		AgentID:      host,
+		StateDir:     "/var/lib/edge-agent",
+		StatusSocket: "/run/edge-agent/status.sock",
+		LogLevel:     "info",
+		Window:       time.Minute,
+		Timezone:     "Local",
+		Clock:        ClockConfig{RequireSync: true, StepTolerance: 2 * time.Second},
+		MQTT:         mqttsync.DefaultConfig(),
+		Buffer: BufferConfig{
+			MaxBytes:      ByteSize(buffer.DefaultOptions().MaxBytes),
+			FlushInterval: buffer.DefaultOptions().FlushInterval,
+			FlushRecords:  buffer.DefaultOptions().FlushRecords,
+		},
+	}
+}
+
+// Load reads a config file over the defaults. It checks syntax and keys
+// only; call Validate for values.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read the config: %v", errors.Unwrap(err))}
+	}
+	return Parse(path, data)
+}
+
+// Parse reads config text (named file in errors) over the defaults.
+func Parse(file string, data []byte) (*Config, error) {
+	c := Default()
+	c.File = file
+	c.lines = map[string]int{}
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if err.Error() == "EOF" {
+			return nil, &Error{File: file, Msg: "the file is empty; see configs/store.example.yaml"}
+		}
+		return nil, &Error{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	d := &decoder{file: file, lines: c.lines}
+	if err := d.decode(&root, reflect.ValueOf(&c).Elem(), ""); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Line returns the line of a dotted key, or 0.
+func (c *Config) Line(key string) int { return c.lines[key] }
+
+func (c *Config) errf(key, format string, args ...any) error {
+	line := c.lines[key]
+	for k := key; line == 0 && k != ""; {
+		i := strings.LastIndexAny(k, ".[")
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+		line = c.lines[k]
+	}
+	return &Error{File: c.File, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Location is the time zone of closing_time.
+func (c *Config) Location() (*time.Location, error) {
+	if c.Timezone == "" || c.Timezone == "Local" {
+		return time.Local, nil
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return nil, c.errf("timezone", "%q is not a known time zone (use an IANA name such as Asia/Tokyo)", c.Timezone)
+	}
+	return loc, nil
+}
+
+// Specs returns the sensors as detection specs (after Validate).
+func (c *Config) Specs() ([]sensor.Spec, error) {
+	out := make([]sensor.Spec, 0, len(c.Sensors))
+	for i, s := range c.Sensors {
+		key := fmt.Sprintf("sensors[%d]", i)
+		kv := make([][2]string, 0, len(s.Params))
+		for _, k := range sortedParamKeys(s.Params) {
+			kv = append(kv, [2]string{k, s.Params[k]})
+		}
+		sp, err := sensor.NewSpec(s.ID, sensor.Kind(s.Kind), sensor.Role(s.Role), kv)
+		if err != nil {
+			return nil, c.errf(key, "%v", err)
+		}
+		out = append(out, sp)
+	}
+	return out, nil
+}
+
+func sortedParamKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slicesSort(ks)
+	return ks
+}
+
+// AggregateOptions returns the aggregator's options (after Validate).
+func (c *Config) AggregateOptions() aggregate.Options {
+	loc, _ := c.Location()
+	return aggregate.Options{Window: c.Window, ClosingTime: c.ClosingTime, Location: loc}
+}
