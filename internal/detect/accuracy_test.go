@@ -1,0 +1,104 @@
+package detect_test
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/omo-edge/edge-agent/internal/detect"
+	"github.com/omo-edge/edge-agent/internal/sensor"
+	"github.com/omo-edge/edge-agent/internal/sim"
+)
+
+// counts runs the readings of one sensor kind on world w through its
+// detector, flushing on a 100 ms timer of reading time as the agent does.
+func counts(t testing.TB, w *sim.World, kind sensor.Kind) sim.Truth {
+	t.Helper()
+	spec, err := sensor.NewSpec("s", kind, w.Role(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := detect.New(spec, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := w.Readings(kind, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got sim.Truth
+	var ev []sensor.Event
+	tally := func() {
+		for _, e := range ev {
+			switch e.Type {
+			case sensor.Entry:
+				got.Entries++
+			case sensor.Exit:
+				got.Exits++
+			case sensor.Passerby:
+				got.Passersby++
+			}
+		}
+		ev = ev[:0]
+	}
+	next := int64(100)
+	for _, r := range rs {
+		for r.TMs >= next {
+			ev = d.Flush(next, ev)
+			next += 100
+		}
+		ev = d.Feed(r, ev)
+		tally()
+	}
+	ev = d.Flush(w.Config().DurationMs+10000, ev)
+	tally()
+	return got
+}
+
+func errPct(truth, got int) float64 {
+	if truth == 0 {
+		if got == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	return 100 * math.Abs(float64(got-truth)) / float64(truth)
+}
+
+// TestAccuracy replays every named scenario (an hour each) through the
+// detectors of each kind and checks entries, exits and passers-by against
+// the simulation's ground truth: within 2 %.
+func TestAccuracy(t *testing.T) {
+	kinds := []sensor.Kind{sensor.KindToF2Zone, sensor.KindBeamPair, sensor.KindPulse}
+	for _, name := range sim.ScenarioNames() {
+		for _, seed := range []uint64{1, 2} {
+			cfg, err := sim.Scenario(name, seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := sim.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			truth := w.Truth(0, cfg.DurationMs)
+			for _, kind := range kinds {
+				t.Run(fmt.Sprintf("%s/seed%d/%s", name, seed, kind), func(t *testing.T) {
+					got := counts(t, w, kind)
+					for _, c := range []struct {
+						what       string
+						truth, got int
+					}{{"entries", truth.Entries, got.Entries}, {"exits", truth.Exits, got.Exits}, {"passersby", truth.Passersby, got.Passersby}} {
+						if c.truth == 0 && c.got == 0 {
+							continue
+						}
+						e := errPct(c.truth, c.got)
+						t.Logf("%-12s %-10s %-9s truth %4d counted %4d error %5.2f%%", name, kind, c.what, c.truth, c.got, e)
+						if e > 2 {
+							t.Errorf("%s: truth %d, counted %d: error %.2f%% > 2%%", c.what, c.truth, c.got, e)
+						}
+					}
+				})
+			}
+		}
+	}
+}
