@@ -70,7 +70,7 @@ func classify(broker string, err error, usesTLS, clientCert bool) *ConnectError 
 	case errors.Is(err, packets.ErrorRefusedBadUsernameOrPassword):
 		ce.Kind, ce.Hint = ErrBadCredentials, "check username and password_file"
 	case errors.Is(err, packets.ErrorRefusedNotAuthorised):
-		ce.Kind, ce.Hint = ErrNotAuthorized, "check the broker's ACL or the certificate's policy"
+		ce.Kind, ce.Hint = ErrNotAuthorized, "check username and password_file, the broker's ACL, or the certificate's policy"
 	case errors.Is(err, packets.ErrorRefusedIDRejected):
 		ce.Kind, ce.Hint = ErrClientIDRejected, "check client_id"
 	case errors.Is(err, packets.ErrorRefusedBadProtocolVersion):

@@ -239,9 +239,50 @@ func (p *Publisher) dial(ctx context.Context, will bool) (*connection, error) {
 		return nil, ctx.Err()
 	}
 	if err := tok.Error(); err != nil {
-		return nil, classify(p.broker.Redacted(), err, p.tls != nil, p.tls != nil && len(p.tls.Certificates) > 0)
+		ce := classify(p.broker.Redacted(), err, p.tls != nil, p.tls != nil && len(p.tls.Certificates) > 0)
+		if ce.Kind == ErrUnreachable && isReset(err) {
+			if alert := p.probeTLS(ctx); alert != nil {
+				ce = classify(p.broker.Redacted(), alert, true, len(p.tls.Certificates) > 0)
+			}
+		}
+		return nil, ce
 	}
 	return c, nil
+}
+
+// probeTLS finds out why a TLS connection was dropped during CONNECT. With
+// TLS 1.3 the client finishes its handshake before the broker has checked
+// the client certificate; a refusal then arrives as an alert that paho
+// rarely reads (its CONNECT write fails first with "connection reset").
+// The probe completes a handshake and only reads: a broker that refuses
+// the certificate sends its alert, one that accepts it waits for CONNECT.
+// It returns the alert, or nil when there is none.
+func (p *Publisher) probeTLS(ctx context.Context) error {
+	if p.tls == nil {
+		return nil
+	}
+	switch p.broker.Scheme {
+	case "ssl", "tls", "mqtts":
+	default:
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.ConnectTimeout)
+	defer cancel()
+	d := tls.Dialer{Config: p.tls.Clone()}
+	conn, err := d.DialContext(ctx, "tcp", p.broker.Host)
+	if err != nil {
+		if isTLSError(err) {
+			return err
+		}
+		return nil
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+	var b [1]byte
+	if _, err := conn.Read(b[:]); err != nil && isRemoteAlert(err) {
+		return err
+	}
+	return nil
 }
 
 // Check makes one connection attempt and disconnects. A nil error means the
