@@ -277,6 +277,9 @@ func TestEmulatorFDEdgeOnTap(t *testing.T) {
 	if ok, _ := d.FieldPresent(); !ok {
 		t.Fatal("FieldPresent false during the tap")
 	}
+	if ok, _ := d.WaitField(0); !ok {
+		t.Fatal("WaitField(0) false during the tap")
+	}
 	emu.PhoneLeave()
 	if fd.Read() != gpio.High {
 		t.Fatal("FD still low after the phone left")
@@ -288,5 +291,46 @@ func TestEmulatorFDEdgeOnTap(t *testing.T) {
 	emu.PhoneTap()
 	if fd.Read() != gpio.High {
 		t.Fatal("FD low with FD_ON = 11b")
+	}
+}
+
+func TestEmulatorPhoneReadingMidWriteSeesEmptyMessage(t *testing.T) {
+	d, emu, c := setup(t, false, nil)
+	if err := d.WriteNDEF([]byte("the old message, long enough for two blocks")); err != nil {
+		t.Fatal(err)
+	}
+	// A watchdog of 16 × 9.43 µs lets the I²C lock lapse during each 4 ms
+	// EEPROM wait, so the phone can read between two block writes.
+	if err := d.WriteRegister(ntag.WDT_MS, 0xFF, 0x00); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WriteRegister(ntag.WDT_LS, 0xFF, 0x10); err != nil {
+		t.Fatal(err)
+	}
+	var mid [][]byte
+	c.onSleep = func(int) {
+		emu.PhoneTap()
+		defer emu.PhoneLeave()
+		msg, err := emu.RFReadNDEF()
+		if err != nil {
+			t.Errorf("phone read mid-write: %v", err)
+		}
+		mid = append(mid, msg)
+	}
+	newMsg := message(300) // 3-byte length form: 20 blocks, block 1 twice
+	if err := d.WriteNDEF(newMsg); err != nil {
+		t.Fatal(err)
+	}
+	c.onSleep = nil
+	if len(mid) != 21 {
+		t.Fatalf("phone read %d times, want once after each of the 21 block writes", len(mid))
+	}
+	for i, m := range mid[:20] {
+		if len(m) != 0 {
+			t.Fatalf("phone read %d bytes after block write %d, want the empty message", len(m), i+1)
+		}
+	}
+	if !bytes.Equal(mid[20], newMsg) {
+		t.Fatalf("phone read %d bytes after the last write, want the new %d", len(mid[20]), len(newMsg))
 	}
 }

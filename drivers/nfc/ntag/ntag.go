@@ -186,17 +186,26 @@ func (d *Dev) WriteRegister(r Register, mask, value byte) error {
 	return d.writeReg(r, mask, value)
 }
 
-// WaitField waits up to timeout (negative: forever) for a phone's field and
-// reports whether one is present. With an FD pin it waits for its falling
-// edge; a stale edge from a phone already gone reports false early.
-// Without, it polls NS_REG every Opts.PollInterval.
+// WaitField waits up to timeout (0: just look, negative: forever) for a
+// phone's field and reports whether one is present. With an FD pin it waits
+// for the pin's falling edge; an edge from a phone that has already gone
+// again reports false before the timeout. Without, it polls NS_REG every
+// Opts.PollInterval.
 func (d *Dev) WaitField(timeout time.Duration) (bool, error) {
 	if fd := d.opts.FD; fd != nil {
-		if fd.Read() == gpio.Low {
-			return true, nil
+		if fd.Read() == gpio.Low || timeout == 0 {
+			return fd.Read() == gpio.Low, nil
 		}
-		if !fd.WaitForEdge(timeout) {
-			return false, nil
+		// Only positive timeouts: GPIO back-ends disagree on what 0 and -1
+		// mean (host/v3's gpioioctl: 0 = forever, -1 = already expired).
+		wait := timeout
+		if timeout < 0 {
+			wait = time.Minute
+		}
+		for !fd.WaitForEdge(wait) {
+			if timeout > 0 {
+				return false, nil
+			}
 		}
 		return fd.Read() == gpio.Low, nil
 	}
