@@ -155,7 +155,7 @@ func FuzzParseFrame(f *testing.F) {
 			}
 			return
 		}
-		if n < 6 || n > len(b) {
+		if n < 5 || n > len(b) { // shortest: 00 FF 00 FF 00, an ACK with a 1-byte start
 			t.Fatalf("n=%d for %d bytes", n, len(b))
 		}
 		if fr.Kind == FrameInfo {
@@ -168,6 +168,20 @@ func FuzzParseFrame(f *testing.F) {
 			if tail := b[n-len(enc)+1 : n]; !fr.Extended && !bytes.Equal(enc[1:], tail) {
 				t.Fatalf("re-encoded % x, input % x", enc, b[:n])
 			}
+		}
+	})
+}
+
+// FuzzParseTarget: InListPassiveTarget answers from the bus never panic.
+func FuzzParseTarget(f *testing.F) {
+	f.Add(byte(0), []byte{0x01, 0x01, 0x00, 0x04, 0x08, 0x04, 0xDE, 0xAD, 0xBE, 0xEF})
+	f.Add(byte(0), []byte{0x01, 0x01, 0x00, 0x04, 0x20, 0x04, 0x08, 0x01, 0x02, 0x03, 0x05, 0x78, 0x80, 0x70, 0x02})
+	f.Add(byte(1), append([]byte{0x01, 0x01, 0x14, 0x01}, make([]byte, 18)...))
+	f.Add(byte(0), []byte{0x00})
+	f.Fuzz(func(t *testing.T, m byte, r []byte) {
+		tg, err := parseTarget(Modulation(m%3), r)
+		if err == nil && len(tg.ID()) == 0 {
+			t.Fatalf("target without identifier: %+v", tg)
 		}
 	})
 }

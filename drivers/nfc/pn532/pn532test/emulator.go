@@ -574,7 +574,7 @@ func parseHost(b []byte) (hostKind, byte, []byte) {
 	for i < len(b) && b[i] == 0x00 {
 		i++
 	}
-	if i == 0 || i+3 > len(b) || b[i] != 0xFF {
+	if i == 0 || i+4 > len(b) || b[i] != 0xFF { // FF LEN LCS and one more byte
 		return kBad, 0, nil
 	}
 	i++

@@ -93,3 +93,27 @@ func TestEncodeExtended(t *testing.T) {
 		t.Fatalf("not extended: % x", f[:8])
 	}
 }
+
+// FuzzHostFrames: whatever the host writes, the emulator answers without
+// panicking, and only well-formed command frames are acknowledged.
+func FuzzHostFrames(f *testing.F) {
+	f.Add([]byte{0x00, 0x00, 0xFF, 0x02, 0xFE, 0xD4, 0x02, 0x2A, 0x00})
+	f.Add([]byte{0x00, 0x00, 0xFF, 0xFF, 0xFF, 0x00, 0x02, 0xFE, 0xD4, 0x02, 0x2A, 0x00})
+	f.Add([]byte{0x00, 0x00, 0xFF, 0x05, 0xFB, 0xD4, 0x14, 0x01, 0x14, 0x00, 0x03, 0x00})
+	f.Add([]byte{0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00})
+	f.Fuzz(func(t *testing.T, w []byte) {
+		clk := NewClock()
+		e := New(&Options{Now: clk.Now, Sleep: clk.Sleep})
+		bus := e.I2C()
+		r := make([]byte, 40)
+		_ = bus.Tx(0x24, nil, r[:1])
+		clk.Sleep(time.Second)
+		_ = bus.Tx(0x24, w, nil)
+		clk.Sleep(time.Second)
+		_ = bus.Tx(0x24, nil, r)
+		if kind, tfi, data := parseHost(w); r[0] == 0x01 && (kind != kInfo || tfi != 0xD4 || len(data) == 0) {
+			t.Fatalf("acknowledged a bad frame % x", w)
+		}
+		_ = bus.Tx(0x24, nil, r)
+	})
+}
