@@ -6,7 +6,7 @@
 // Datasheet: NXP NT3H2111_2211 product data sheet, "NTAG I2C plus: NFC Forum
 // T2T with I2C interface, password protection and energy harvesting".
 //
-// # I²C memory map (datasheet §9, "I2C memory map")
+// # I²C memory map (datasheet: "I2C memory map")
 //
 // Memory is addressed in 16-byte blocks. A read is the 1-byte block address
 // (MEMA) then, after a STOP, a 16-byte read; a write is MEMA followed by the

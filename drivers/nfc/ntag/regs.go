@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Block addresses of the I²C memory map (datasheet §9 "I2C memory map").
+// Block addresses of the I²C memory map (datasheet: "I2C memory map").
 const (
 	blockSize = 16 // bytes per I²C block
 
@@ -25,7 +25,7 @@ const (
 )
 
 // Register is a session register address (REGA) within block 0xFE
-// (datasheet §8.3.12 "Session registers").
+// (datasheet: "Session registers").
 type Register byte
 
 // Session registers, in datasheet order.
@@ -145,7 +145,7 @@ func (v Variant) ConfigBlock() byte {
 // CC is the NFC Forum Type 2 Tag capability container, block 0 bytes 12..15.
 type CC [4]byte
 
-// Factory capability containers (datasheet §8.3.5 "Capability Container").
+// Factory capability containers (datasheet: "Capability Container").
 var (
 	CC1k = CC{0xE1, 0x10, 0x6D, 0x00}
 	CC2k = CC{0xE1, 0x10, 0xEA, 0x00}

@@ -37,7 +37,7 @@ import (
 // acknowledge.
 var ErrNAK = errors.New("ntagtest: NAK")
 
-// Memory map constants (datasheet §9).
+// Memory map constants (datasheet: "I2C memory map").
 const (
 	blockSize    = 16
 	blockSession = 0xFE
