@@ -419,3 +419,33 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// With MaxRetries 0xFF the chip waits for a card forever: the driver gives
+// up after Opts.Timeout and aborts the command with an ACK frame.
+func TestEmulatorTimeoutAbort(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			d, e, clk := newEmu(t, tr.open)
+			if err := d.SetMaxRetries(0xFF, 0x01, 0xFF); err != nil {
+				t.Fatal(err)
+			}
+			e.ResetStats()
+			t0 := clk.Now()
+			if _, err := d.InListPassiveTarget(TypeA106, nil); !errors.Is(err, ErrTimeout) {
+				t.Fatalf("got %v, want ErrTimeout", err)
+			}
+			if el := clk.Now().Sub(t0); el < time.Second || el > 1100*time.Millisecond {
+				t.Fatalf("gave up after %s, want ~1s", el)
+			}
+			if s := e.Stats(); s.Aborts != 1 {
+				t.Fatalf("stats %+v", s)
+			}
+			// The aborted command does not linger: a card now is not
+			// reported to the next command.
+			_ = e.PresentCard([]byte{1, 2, 3, 4})
+			if fw, err := d.FirmwareVersion(); err != nil || fw.IC != 0x32 {
+				t.Fatalf("got %v %v", fw, err)
+			}
+		})
+	}
+}
