@@ -79,7 +79,6 @@ type Agent struct {
 	lastCommitErr time.Time
 }
 
-
 // view is a copy of the pipeline's state for the status socket.
 type view struct {
 	synced, anchored bool
@@ -109,6 +108,9 @@ func (s *sensorState) set(state, err string) {
 // New opens the outbox and builds the pipeline and the publisher. Errors
 // are the user's to fix (config, files, broker credentials).
 func New(cfg *config.Config, log *slog.Logger, opts Options) (*Agent, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	a := &Agent{cfg: cfg, log: log, opts: opts, clock: opts.Clock}
 	if a.clock == nil {
 		a.clock = SystemClock{}
