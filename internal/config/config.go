@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -179,7 +180,12 @@ func Parse(file string, data []byte) (*Config, error) {
 		if err.Error() == "EOF" {
 			return nil, &Error{File: file, Msg: "the file is empty; see configs/store.example.yaml"}
 		}
-		return nil, &Error{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+		msg, line := strings.TrimPrefix(err.Error(), "yaml: "), 0
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = msg[len(m[0]):]
+		}
+		return nil, &Error{File: file, Line: line, Msg: "not valid YAML: " + msg}
 	}
 	d := &decoder{file: file, lines: c.lines}
 	if err := d.decode(&root, reflect.ValueOf(&c).Elem(), ""); err != nil {
@@ -187,6 +193,8 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 	return &c, nil
 }
+
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
 
 // Line returns the line of a dotted key, or 0.
 func (c *Config) Line(key string) int { return c.lines[key] }
@@ -201,7 +209,14 @@ func (c *Config) errf(key, format string, args ...any) error {
 		k = k[:i]
 		line = c.lines[k]
 	}
-	return &Error{File: c.File, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
+	msg := fmt.Sprintf(format, args...)
+	// Messages from the sections often start with the field's own name;
+	// the key already says it.
+	last := key[strings.LastIndexAny(key, ".]")+1:]
+	if last != "" {
+		msg = strings.TrimPrefix(strings.TrimPrefix(msg, last+": "), last+" ")
+	}
+	return &Error{File: c.File, Line: line, Key: key, Msg: msg}
 }
 
 // Location is the time zone of closing_time.

@@ -20,11 +20,14 @@ func slicesSort(s []string) { slices.Sort(s) }
 // laptop; files named by the config (certificates, password) are checked to
 // be readable.
 func (c *Config) Validate() error {
+	if c.StoreID == "" {
+		return c.errf("store_id", "required: the store's id, e.g. shibuya-01")
+	}
 	if err := sensor.ValidID(c.StoreID); err != nil {
-		return c.errf("store_id", "required: the store's id, letters, digits, '-', '_' or '.' (%v)", err)
+		return c.errf("store_id", "%v", err)
 	}
 	if err := sensor.ValidID(c.AgentID); err != nil {
-		return c.errf("agent_id", "letters, digits, '-', '_' or '.', 1..64 characters (%v); it defaults to the host name", err)
+		return c.errf("agent_id", "%v (it defaults to the host name)", err)
 	}
 	if c.StateDir == "" {
 		return c.errf("state_dir", "required: where the outbox and calibration live, e.g. /var/lib/edge-agent")

@@ -174,7 +174,7 @@ type Spec struct {
 func NewSpec(id string, kind Kind, role Role, kv [][2]string) (Spec, error) {
 	s := Spec{ID: id, Kind: kind, Role: role, DwellMinMs: DefaultDwellMinMs, RepeatMs: DefaultRepeatMs, CountsEntrants: true}
 	if err := ValidID(id); err != nil {
-		return s, err
+		return s, fmt.Errorf("sensor %w", err)
 	}
 	if !kind.Known() {
 		return s, fmt.Errorf("sensor %q: unknown kind %q (known: %s)", id, kind, joinKinds())
@@ -248,12 +248,12 @@ func (s *Spec) Set(key, val string) error {
 // is kept to [A-Za-z0-9_.-], 1..64 characters.
 func ValidID(id string) error {
 	if id == "" || len(id) > 64 {
-		return fmt.Errorf("sensor id %q: want 1 to 64 characters", id)
+		return fmt.Errorf("id %q: want 1 to 64 characters", id)
 	}
 	for _, c := range id {
 		ok := c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
 		if !ok {
-			return fmt.Errorf("sensor id %q: only letters, digits, '-', '_' and '.' are allowed", id)
+			return fmt.Errorf("id %q: only letters, digits, '-', '_' and '.' are allowed", id)
 		}
 	}
 	return nil
