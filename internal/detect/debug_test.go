@@ -2,6 +2,7 @@ package detect_test
 
 import (
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/omo-edge/edge-agent/internal/detect"
@@ -15,17 +16,23 @@ func TestDebugMiss(t *testing.T) {
 		t.Skip()
 	}
 	cfg, _ := sim.Scenario(name, 1)
-	if os.Getenv("SEED") == "2" {
-		cfg.Seed = 2
+	if sd := os.Getenv("SEED"); sd != "" {
+		n, _ := strconv.Atoi(sd)
+		cfg.Seed = uint64(n)
+	}
+	kind := sensor.KindToF2Zone
+	if k := os.Getenv("KIND"); k != "" {
+		kind = sensor.Kind(k)
 	}
 	w, _ := sim.New(cfg)
-	spec, _ := sensor.NewSpec("s", sensor.KindToF2Zone, w.Role(), nil)
+	spec, _ := sensor.NewSpec("s", kind, w.Role(), nil)
 	d, _ := detect.New(spec, 0)
-	rs, _ := w.Readings(sensor.KindToF2Zone, 0, nil)
+	rs, _ := w.Readings(kind, 0, nil)
 	var evs []sensor.Event
 	for _, r := range rs {
 		evs = d.Feed(r, evs)
 	}
+	evs = d.Flush(1<<40, evs)
 	used := make([]bool, len(evs))
 	for _, p := range w.People() {
 		// find event within window
@@ -67,6 +74,39 @@ func TestDebugMiss(t *testing.T) {
 					t.Logf("   %d z%d %d", r.TMs, r.Channel, r.Value)
 				}
 			}
+		}
+	}
+}
+
+func TestDebugWindow(t *testing.T) {
+	name := os.Getenv("SCEN")
+	from, _ := strconv.ParseInt(os.Getenv("FROM"), 10, 64)
+	if name == "" || from == 0 {
+		t.Skip()
+	}
+	cfg, _ := sim.Scenario(name, 1)
+	if sd := os.Getenv("SEED"); sd != "" {
+		n, _ := strconv.Atoi(sd)
+		cfg.Seed = uint64(n)
+	}
+	w, _ := sim.New(cfg)
+	spec, _ := sensor.NewSpec("s", sensor.KindToF2Zone, w.Role(), nil)
+	d, _ := detect.New(spec, 0)
+	rs, _ := w.Readings(sensor.KindToF2Zone, 0, nil)
+	var evs []sensor.Event
+	for _, r := range rs {
+		n := len(evs)
+		evs = d.Feed(r, evs)
+		if r.TMs >= from && r.TMs < from+1500 {
+			t.Logf("%d z%d %d", r.TMs, r.Channel, r.Value)
+			for _, e := range evs[n:] {
+				t.Logf("   EVENT %v", e.Type)
+			}
+		}
+	}
+	for _, p := range w.People() {
+		if p.CrossMs() > from-2000 && p.CrossMs() < from+3000 {
+			t.Logf("person dir %d cross %d %v", p.Dir, p.CrossMs(), p.Behaviour)
 		}
 	}
 }

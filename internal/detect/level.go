@@ -32,7 +32,7 @@ func (l *debounced) commit() {
 }
 
 var beamParams = []param{
-	{name: "debounce_ms", def: 15, min: 0, max: 1000,
+	{name: "debounce_ms", def: 6, min: 0, max: 1000,
 		doc: "a beam change counts only if the new level holds this long (filters electrical glitches)"},
 	{name: "max_gap_ms", def: 100, min: 0, max: 5000,
 		doc: "how long after one beam cleared the other may first be blocked by the same person"},
@@ -50,7 +50,7 @@ type beam struct {
 
 func newBeam(spec sensor.Spec, index int, p values) (Detector, error) {
 	return &beam{
-		k:           tracker{sensor: index, passerby: spec.Role == sensor.RolePasserby, maxGap: p.get("max_gap_ms")},
+		k:           tracker{sensor: index, passerby: spec.Role == sensor.RolePasserby, maxGap: p.get("max_gap_ms"), taint: true},
 		debounce:    p.get("debounce_ms"),
 		maxPresence: p.get("max_presence_ms"),
 		h:           Health{Learned: true, LastTMs: -1},
@@ -76,7 +76,7 @@ func (d *beam) settle(t int64, out []sensor.Event) []sensor.Event {
 		if l.level {
 			d.k.begin(ch, l.since)
 		} else {
-			out = d.k.end(ch, l.since, l.since+d.debounce, 1<<30, 0, out)
+			out = d.k.end(ch, l.since, l.since+d.debounce, 1<<30, 0, true, out)
 		}
 	}
 	for ch := range d.l {

@@ -17,9 +17,9 @@ var tofParams = []param{
 	{name: "hysteresis_mm", def: 100, min: 0, max: 1000,
 		doc: "an occupied zone is clear again only when its distance is within threshold_mm - hysteresis_mm of the baseline"},
 	{name: "min_readings", def: 2, min: 1, max: 20,
-		doc: "a zone occupancy with fewer valid occupied readings (a runner sampled once, a glitch) pairs only with one of the same height, see match_mm"},
-	{name: "match_mm", def: 300, min: 0, max: 3000,
-		doc: "how close the nearest distances of the two zones' occupancies must be when one of them is shorter than min_readings"},
+		doc: "a zone occupancy with fewer valid occupied readings (a runner sampled once, a glitch) pairs only with a short one of the other zone"},
+	{name: "match_mm", def: 350, min: 0, max: 3000,
+		doc: "the nearest distances the two zones saw must be this close to be one person crossing (the same head)"},
 	{name: "release_readings", def: 2, min: 1, max: 20,
 		doc: "consecutive valid clear readings that end a zone's occupancy"},
 	{name: "min_presence_ms", def: 0, min: 0, max: 10000,
@@ -44,7 +44,9 @@ type tofZone struct {
 	inBlob  bool
 	start   int64 // first occupied reading of the blob
 	nOcc    int   // occupied readings in the blob
-	minD    int64 // nearest distance in the blob
+	min1    int64 // nearest distance in the blob
+	min2    int64 // second nearest: what a single glitch cannot fake
+	max     int64 // farthest occupied distance
 	clearN  int   // consecutive clear readings
 	clearT  int64 // first of them
 	lastOcc int64
@@ -156,12 +158,18 @@ func (d *tof) Feed(r sensor.Reading, out []sensor.Event) []sensor.Event {
 			if prevInv >= 0 {
 				start = prevInv
 			}
-			z.inBlob, z.start, z.nOcc, z.minD = true, start, 0, v
+			z.inBlob, z.start, z.nOcc, z.min1, z.min2, z.max = true, start, 0, v, v, v
 			d.k.begin(r.Channel, start)
 		}
 		z.nOcc++
-		if v < z.minD {
-			z.minD = v
+		if v > z.max {
+			z.max = v
+		}
+		switch {
+		case v < z.min1:
+			z.min1, z.min2 = v, z.min1
+		case v < z.min2 || z.nOcc == 2:
+			z.min2 = v
 		}
 		if t-z.start > d.maxPresence {
 			// Something stays under the sensor: not a person passing.
@@ -210,7 +218,11 @@ func (d *tof) close(ch int, e, now int64, out []sensor.Event) []sensor.Event {
 		d.k.cancel(ch)
 		return out
 	}
-	return d.k.end(ch, e, now, z.nOcc, z.minD, out)
+	height := z.min1
+	if z.nOcc >= 4 { // a runner's 2-3 readings may hold one head reading only
+		height = z.min2
+	}
+	return d.k.end(ch, e, now, z.nOcc, height, z.max-z.min1 <= d.k.matchMM, out)
 }
 
 func (d *tof) Flush(tMs int64, out []sensor.Event) []sensor.Event {

@@ -8,6 +8,7 @@ type blob struct {
 	s, e int64
 	n    int   // valid readings that saw someone (level sensors: 1 << 30)
 	minD int64 // nearest distance seen (ToF), 0 for level sensors
+	even bool  // its readings agree (one body, not random glitches)
 }
 
 // blobRing holds the finished blobs of one side that no crossing has used
@@ -55,11 +56,17 @@ type tracker struct {
 	sensor   int
 	passerby bool
 	maxGap   int64
-	// A blob with fewer than minN readings (a runner sampled once, or a
-	// glitch) pairs only with a blob that saw the same height: its nearest
-	// distance within matchMM.
+	// The two blobs of a crossing saw the same person: nearest distances
+	// within matchMM (level sensors: all 0). A blob of fewer than minN
+	// readings pairs only with a runner's short blob.
 	minN    int
 	matchMM int64
+	// taint: when a crossing is counted, a blob still open on the other
+	// side that began before this side cleared is the same person's arm
+	// swing (beams: a second person cannot block the first beam while the
+	// first still blocks the second); it must never pair.
+	taint   bool
+	tainted [2]bool
 	active  [2]bool
 	start   [2]int64
 	done    [2]blobRing
@@ -67,7 +74,7 @@ type tracker struct {
 
 // begin notes that side ch became occupied at t.
 func (k *tracker) begin(ch int, t int64) {
-	k.active[ch], k.start[ch] = true, t
+	k.active[ch], k.start[ch], k.tainted[ch] = true, t, false
 }
 
 // cancel forgets side ch's current blob (an obstruction, too short).
@@ -75,17 +82,20 @@ func (k *tracker) cancel(ch int) { k.active[ch] = false }
 
 // end closes side ch's blob at e (the first time it was seen clear); now is
 // the time this became certain, which stamps the event.
-func (k *tracker) end(ch int, e, now int64, n int, minD int64, out []sensor.Event) []sensor.Event {
+func (k *tracker) end(ch int, e, now int64, n int, minD int64, even bool, out []sensor.Event) []sensor.Event {
 	if !k.active[ch] {
 		return out
 	}
 	k.active[ch] = false
+	if k.tainted[ch] {
+		return out
+	}
 	s := k.start[ch]
 	o := 1 - ch
 	other := &k.done[o]
 	for i := 0; i < other.n; i++ {
 		c := other.b[i]
-		if c.s < s && c.e < e && s <= c.e+k.maxGap && k.plausible(c, o, s, n, minD) {
+		if c.s < s && c.e < e && s <= c.e+k.maxGap && k.plausible(c, blob{n: n, minD: minD, even: even}) {
 			typ := sensor.Entry
 			if ch == 0 {
 				typ = sensor.Exit
@@ -98,30 +108,33 @@ func (k *tracker) end(ch int, e, now int64, n int, minD int64, out []sensor.Even
 			// began are this person's arm swing or fragments.
 			other.dropIf(func(x blob) bool { return x.s <= e })
 			k.done[ch].dropIf(func(x blob) bool { return x.s >= c.s })
+			if k.taint && k.active[o] && k.start[o] < e {
+				k.tainted[o] = true
+			}
 			return append(out, sensor.Event{TMs: now, Sensor: k.sensor, Type: typ})
 		}
 	}
 	// No crossing: what the other side saw during this blob was nested in
 	// it (a U-turn's far step, an arm swing) and must not pair later.
 	other.dropIf(func(x blob) bool { return x.s >= s })
-	k.done[ch].push(blob{s: s, e: e, n: n, minD: minD})
+	k.done[ch].push(blob{s: s, e: e, n: n, minD: minD, even: even})
 	return out
 }
 
-// plausible reports whether candidate c on side o and this side's blob
-// (start s, n readings, nearest minD) can be one person crossing.
-func (k *tracker) plausible(c blob, o int, s int64, n int, minD int64) bool {
-	cShort, short := c.n < k.minN, n < k.minN
+// plausible reports whether candidate c on the other side and this side's
+// blob b can be one person crossing: the same height seen on both sides,
+// and a blob too short to trust (a runner sampled once, or a glitch) only
+// with a short partner (a runner's) that is itself convincing.
+func (k *tracker) plausible(c, b blob) bool {
+	cShort, short := c.n < k.minN, b.n < k.minN
 	switch {
-	case !cShort && !short:
-		return true
 	case cShort && short:
 		return false // two glitches, or a glitch and an arm swing
-	case cShort && k.active[o] && k.start[o] > s:
-		// Someone reached side o while this blob lasted: this person goes
-		// on there; the short blob before was a glitch.
-		return false
+	case cShort && b.n > 2*k.minN, short && c.n > 2*k.minN:
+		return false // a walker on one side: the short blob was a glitch
+	case cShort && b.n+c.n < 2*k.minN && !b.even, short && b.n+c.n < 2*k.minN && !c.even:
+		return false // a double glitch and a glitch
 	}
-	d := c.minD - minD
+	d := c.minD - b.minD
 	return d <= k.matchMM && d >= -k.matchMM
 }

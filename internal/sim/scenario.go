@@ -30,9 +30,9 @@ var scenarios = []struct {
 	{"children", "60 % children 0.9-1.3 m, some families in single file; 2.8 m ceiling", func(c *Config) {
 		c.ArrivalsPerMin, c.PChild, c.PGroup, c.MountMM = 5, 0.6, 0.3, 2800
 	}},
-	{"noise", "noisy ranges (35 mm), many invalid readings and glitches, glitchy beams", func(c *Config) {
+	{"noise", "noisy ranges (35 mm), 5 % invalid readings (15 % under a person), 1 % spurious ranges, glitchy beams and pulse lines", func(c *Config) {
 		c.ArrivalsPerMin, c.NoiseMM = 5, 35
-		c.PInvalidEmpty, c.PInvalidPerson, c.PGlitch = 0.05, 0.15, 0.02
+		c.PInvalidEmpty, c.PInvalidPerson, c.PGlitch = 0.05, 0.15, 0.01
 		c.BeamGlitchPerMin, c.PBounce, c.PulseGlitchPerMin = 30, 0.8, 10
 	}},
 	{"arm-flicker", "everyone's arm swing flickers the neighbouring zone/beam", func(c *Config) {

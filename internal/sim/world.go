@@ -90,8 +90,8 @@ type Config struct {
 	BeamHeightMM     int     // height of the beams above the floor
 	BeamGlitchPerMin float64 // spurious 1-5 ms toggles per beam and minute
 
-	PulseWidthMs     int     // commercial counter's output pulse width
-	PBounce          float64 // chance of contact bounce at each pulse edge
+	PulseWidthMs      int     // commercial counter's output pulse width
+	PBounce           float64 // chance of contact bounce at each pulse edge
 	PulseGlitchPerMin float64 // spurious 1-3 ms spikes per line and minute
 }
 
@@ -102,7 +102,7 @@ func DefaultConfig() Config {
 		ArrivalsPerMin: 4, PForward: 0.5,
 		GroupMax: 3, GapMinMs: 300, GapMaxMs: 1000,
 		MountMM: 2600, NoiseMM: 10, PInvalidEmpty: 0.002, PInvalidPerson: 0.01, PGlitch: 0.001,
-		ToFPeriodMs:  25,
+		ToFPeriodMs:   25,
 		BeamSpacingMM: 60, BeamHeightMM: 700, BeamGlitchPerMin: 0.5,
 		PulseWidthMs: 100, PBounce: 0.2, PulseGlitchPerMin: 0.2,
 	}
