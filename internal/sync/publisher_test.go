@@ -96,6 +96,8 @@ func TestPublishAndAck(t *testing.T) {
 		ob.add("store")
 	}
 	waitFor(t, 5*time.Second, "live acked", func() bool { return ob.pendingCount() == 0 })
+	// the broker PUBACKs before it hands a message to subscribers
+	waitFor(t, 2*time.Second, "all seen", func() bool { return len(rec.seqs()) == 50 })
 
 	got := map[uint64]received{}
 	for _, m := range rec.all() {
@@ -141,6 +143,8 @@ func TestStatusOnlineAndOfflineOnShutdown(t *testing.T) {
 	stop := runPublisher(t, p)
 	waitFor(t, 5*time.Second, "online status", func() bool { return len(rec.all()) >= 1 })
 	stop()
+	// the broker may PUBACK before it hands the message to subscribers
+	waitFor(t, 2*time.Second, "offline status", func() bool { return len(rec.all()) >= 2 })
 	msgs := rec.all()
 	if len(msgs) != 2 {
 		t.Fatalf("status messages %d, want online then offline", len(msgs))
@@ -226,6 +230,7 @@ func TestResendAfterBrokerRestart(t *testing.T) {
 		ob.add("store")
 	}
 	waitFor(t, 5*time.Second, "first records acked", func() bool { return ob.pendingCount() == 0 })
+	waitFor(t, 2*time.Second, "first records seen", func() bool { return len(rec1.seqs()) == 20 })
 	b.Close()
 	waitFor(t, 5*time.Second, "disconnect noticed", func() bool { return !p.Status().Connected })
 	for i := 0; i < 30; i++ {
@@ -238,6 +243,7 @@ func TestResendAfterBrokerRestart(t *testing.T) {
 	b2 := startBroker(t, addr)
 	rec2 := record(t, b2, base+"#")
 	waitFor(t, 10*time.Second, "records acked after restart", func() bool { return ob.pendingCount() == 0 })
+	waitFor(t, 2*time.Second, "records seen after restart", func() bool { return len(rec2.seqs()) >= 30 })
 	got := append(rec1.seqs(), rec2.seqs()...)
 	seen := map[uint64]bool{}
 	for _, s := range got {
@@ -286,6 +292,7 @@ func TestBacklogRateLimitedLiveOvertakes(t *testing.T) {
 	liveLatency := time.Since(liveAt)
 	waitFor(t, 5*time.Second, "backlog drained", func() bool { return ob.pendingCount() == 0 })
 	elapsed := time.Since(start)
+	waitFor(t, 2*time.Second, "all seen", func() bool { return len(rec.seqs()) == 31 })
 	if elapsed < 1300*time.Millisecond {
 		t.Errorf("30 backlog records at 20/s took %v, want >= 1.3s", elapsed)
 	}
@@ -374,6 +381,7 @@ func TestCommands(t *testing.T) {
 	// the publisher survived the panic and the stuck handler
 	seq := ob.add("store")
 	waitFor(t, 3*time.Second, "record after bad handlers", func() bool { return ob.isAcked(seq) })
+	waitFor(t, 2*time.Second, "record seen", func() bool { return len(data.seqs()) == 1 })
 	if len(data.seqs()) != 1 || len(replies("unknown")) != 0 {
 		t.Errorf("data %v, unknown replies %v", data.seqs(), replies("unknown"))
 	}
