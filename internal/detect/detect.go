@@ -48,16 +48,18 @@ var kindDefs = map[sensor.Kind]kindDef{
 
 // New returns the detector for spec, the sensor at index in the session's
 // spec list. It validates spec.Params against the kind's keys.
-func New(spec sensor.Spec, index int) (Detector, error) {
-	def, ok := kindDefs[spec.Kind]
+func New(spec sensor.Spec, index int) (Detector, error) { return newFrom(kindDefs, spec, index) }
+
+func newFrom(defs map[sensor.Kind]kindDef, spec sensor.Spec, index int) (Detector, error) {
+	def, ok := defs[spec.Kind]
 	if !ok {
 		if !spec.Kind.Known() {
 			return nil, fmt.Errorf("sensor %q: unknown kind %q", spec.ID, spec.Kind)
 		}
-		return nil, fmt.Errorf("sensor %q: kind %s is not supported yet (supported: %s)", spec.ID, spec.Kind, supported())
+		return nil, fmt.Errorf("sensor %q: kind %s is not supported yet (supported: %s)", spec.ID, spec.Kind, supported(defs))
 	}
-	if spec.Role != sensor.RoleEntrance && spec.Role != sensor.RolePasserby {
-		return nil, fmt.Errorf("sensor %q: a %s detector counts role entrance or passerby, not %q", spec.ID, spec.Kind, spec.Role)
+	if !spec.Kind.Plays(spec.Role) {
+		return nil, fmt.Errorf("sensor %q: a %s sensor cannot play role %q", spec.ID, spec.Kind, spec.Role)
 	}
 	vals, err := parseParams(spec, def.params)
 	if err != nil {
@@ -69,9 +71,9 @@ func New(spec sensor.Spec, index int) (Detector, error) {
 // Supported reports whether New can build a detector for kind k.
 func Supported(k sensor.Kind) bool { _, ok := kindDefs[k]; return ok }
 
-func supported() string {
+func supported(defs map[sensor.Kind]kindDef) string {
 	var ks []string
-	for k := range kindDefs {
+	for k := range defs {
 		ks = append(ks, string(k))
 	}
 	sort.Strings(ks)

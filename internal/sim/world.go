@@ -93,6 +93,10 @@ type Config struct {
 	PulseWidthMs      int     // commercial counter's output pulse width
 	PBounce           float64 // chance of contact bounce at each pulse edge
 	PulseGlitchPerMin float64 // spurious 1-3 ms spikes per line and minute
+
+	// Visits, when not empty, replaces the random arrivals: exactly these
+	// people come, in this order (tests of one behaviour).
+	Visits []Visit
 }
 
 // DefaultConfig is a moderately busy shop door with clean sensors.
@@ -162,7 +166,38 @@ func (c Config) Validate() error {
 	if c.PFast+c.PSlow > 1 {
 		return bad("PFast+PSlow", c.PFast+c.PSlow, "want <= 1")
 	}
+	for i, v := range c.Visits {
+		f := func(name string) string { return fmt.Sprintf("Visits[%d].%s", i, name) }
+		switch {
+		case v.AtMs < 0:
+			return bad(f("AtMs"), v.AtMs, "want >= 0")
+		case v.Dir < -1 || v.Dir > 1:
+			return bad(f("Dir"), v.Dir, "want +1, -1 (or 0 for +1)")
+		case v.Behaviour > LingerBack:
+			return bad(f("Behaviour"), v.Behaviour, "want Cross, UTurn, LingerCross or LingerBack")
+		case v.HeightMM != 0 && (v.HeightMM < 800 || v.HeightMM > 2200):
+			return bad(f("HeightMM"), v.HeightMM, "want 800..2200")
+		case v.SpeedMMs != 0 && (v.SpeedMMs < 200 || v.SpeedMMs > 6000):
+			return bad(f("SpeedMMs"), v.SpeedMMs, "want 200..6000")
+		case v.TurnMM < -1000 || v.TurnMM > 150:
+			return bad(f("TurnMM"), v.TurnMM, "want -1000..150 (further is a crossing)")
+		case v.StayMs < 0 || v.StayMs > 600000:
+			return bad(f("StayMs"), v.StayMs, "want 0..600000")
+		}
+	}
 	return nil
+}
+
+// Visit scripts one person. Zero fields are drawn as for random people.
+type Visit struct {
+	AtMs      int64 // when the person starts walking, 1.5 m before the line
+	Dir       int   // +1 z0 -> z1 (in), -1 z1 -> z0 (out); 0 means +1
+	Behaviour Behaviour
+	HeightMM  int
+	SpeedMMs  int
+	TurnMM    int   // UTurn: how far past the line (negative: before it) the person steps
+	StayMs    int64 // LingerCross/LingerBack: how long the person stands
+	Flicker   bool
 }
 
 // Person is one simulated person. Positions are kept in the person's own
@@ -294,11 +329,20 @@ func uniform(rng *rand.Rand, lo, hi float64) float64 { return lo + (hi-lo)*rng.F
 
 func (w *World) populate(rng *rand.Rand) {
 	c := w.cfg
+	var sched []*Person
+	if len(c.Visits) > 0 {
+		for _, v := range c.Visits {
+			p := w.scripted(rng, v)
+			w.place(p, float64(v.AtMs), 400, sched)
+			sched = append(sched, p)
+		}
+		w.index(rng, sched)
+		return
+	}
 	if c.ArrivalsPerMin == 0 {
 		return
 	}
 	meanGap := 60000 / c.ArrivalsPerMin
-	var sched []*Person
 	t := rng.ExpFloat64() * meanGap
 	for t < float64(c.DurationMs) {
 		dir := -1
@@ -320,7 +364,13 @@ func (w *World) populate(rng *rand.Rand) {
 		}
 		t += rng.ExpFloat64() * meanGap
 	}
-	// Keep those who complete within the duration.
+	w.index(rng, sched)
+}
+
+// index keeps the people who are gone before the end, in order, with the
+// crossings they complete and their arm-swing hits.
+func (w *World) index(rng *rand.Rand, sched []*Person) {
+	c := w.cfg
 	for _, p := range sched {
 		if p.tOut < c.DurationMs {
 			w.people = append(w.people, p)
@@ -350,34 +400,52 @@ func (w *World) populate(rng *rand.Rand) {
 // t = 0 and are shifted by place.
 func (w *World) newPerson(rng *rand.Rand, dir int) *Person {
 	c := w.cfg
-	p := &Person{Dir: dir}
+	v := Visit{Dir: dir}
 	r := rng.Float64()
 	switch {
 	case r < c.PUTurn:
-		p.Behaviour = UTurn
+		v.Behaviour = UTurn
 	case r < c.PUTurn+c.PLingerCross:
-		p.Behaviour = LingerCross
+		v.Behaviour = LingerCross
 	case r < c.PUTurn+c.PLingerCross+c.PLingerBack:
-		p.Behaviour = LingerBack
+		v.Behaviour = LingerBack
 	}
 	if rng.Float64() < c.PChild {
-		p.Child = true
-		p.HeightMM = int(uniform(rng, 900, 1300))
-		p.headHalf, p.shHalf, p.hipHalf = 80, 110, 90
+		v.HeightMM = int(uniform(rng, 900, 1300))
 	} else {
-		p.HeightMM = int(uniform(rng, 1500, 1950))
-		p.headHalf, p.shHalf, p.hipHalf = 100, personDepth/2, 130
+		v.HeightMM = int(uniform(rng, 1500, 1950))
 	}
 	r = rng.Float64()
 	switch {
 	case r < c.PFast:
-		p.SpeedMMs = int(uniform(rng, 2500, 3500))
+		v.SpeedMMs = int(uniform(rng, 2500, 3500))
 	case r < c.PFast+c.PSlow:
-		p.SpeedMMs = int(uniform(rng, 400, 700))
+		v.SpeedMMs = int(uniform(rng, 400, 700))
 	default:
+		v.SpeedMMs = int(uniform(rng, 1000, 1600))
+	}
+	v.Flicker = rng.Float64() < c.PFlicker
+	return w.scripted(rng, v)
+}
+
+// scripted builds the person of v; fields left zero are drawn.
+func (w *World) scripted(rng *rand.Rand, vis Visit) *Person {
+	p := &Person{Dir: vis.Dir, Behaviour: vis.Behaviour, HeightMM: vis.HeightMM, SpeedMMs: vis.SpeedMMs, Flicker: vis.Flicker}
+	if p.Dir == 0 {
+		p.Dir = 1
+	}
+	if p.HeightMM == 0 {
+		p.HeightMM = int(uniform(rng, 1500, 1950))
+	}
+	if p.SpeedMMs == 0 {
 		p.SpeedMMs = int(uniform(rng, 1000, 1600))
 	}
-	p.Flicker = rng.Float64() < c.PFlicker
+	if p.HeightMM < 1400 {
+		p.Child = true
+		p.headHalf, p.shHalf, p.hipHalf = 80, 110, 90
+	} else {
+		p.headHalf, p.shHalf, p.hipHalf = 100, personDepth/2, 130
+	}
 	v := float64(p.SpeedMMs) / 1000 // mm per ms
 	walk := func(to float64) {
 		last := p.ku[len(p.ku)-1]
@@ -393,14 +461,22 @@ func (w *World) newPerson(rng *rand.Rand, dir int) *Person {
 	case Cross:
 		walk(startMM)
 	case UTurn:
-		walk(uniform(rng, -350, 60))
+		turn := uniform(rng, -350, 60)
+		if vis.TurnMM != 0 {
+			turn = float64(vis.TurnMM)
+		}
+		walk(turn)
 		stay(uniform(rng, 0, 500))
 		walk(-startMM)
 	case LingerCross, LingerBack:
 		stop := uniform(rng, -60, 60)
 		walk(stop)
 		// stands 2-12 s, swaying a little (people shift their weight)
-		end := p.kt[len(p.kt)-1] + uniform(rng, 2000, 12000)
+		stayMs := uniform(rng, 2000, 12000)
+		if vis.StayMs > 0 {
+			stayMs = float64(vis.StayMs)
+		}
+		end := p.kt[len(p.kt)-1] + stayMs
 		for k := 0; p.kt[len(p.kt)-1] < end; k++ {
 			p.kt = append(p.kt, p.kt[len(p.kt)-1]+uniform(rng, 400, 900))
 			p.ku = append(p.ku, stop+uniform(rng, -25, 25))
