@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -76,11 +77,14 @@ func openFile(path string, opts Options, seqFloor uint64) (*bolt.DB, *fileState,
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
 		return nil, nil, corrupt("%s is a %s, not a db file", path, kind(fi.Mode()))
 	}
+	if err := checkMeta(path); err != nil {
+		return nil, nil, err
+	}
 	bo := &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
-		// Mapping the bound up front spares remaps, which wait for readers.
-		InitialMmapSize: int(min(2*opts.MaxBytes, 256<<20)),
+		// No InitialMmapSize: bbolt would grow the file to it at the first
+		// commit, and the mmap doubles anyway so remaps are rare.
 	}
 	if bo.Timeout == 0 {
 		bo.Timeout = time.Nanosecond // bbolt treats 0 as wait forever
@@ -100,10 +104,66 @@ func openFile(path string, opts Options, seqFloor uint64) (*bolt.DB, *fileState,
 		err = guard(func() error { return initFile(db, st, seqFloor) })
 	}
 	if err != nil {
-		_ = guard(db.Close)
+		var pe *panicError
+		if !errors.As(err, &pe) {
+			_ = guard(db.Close)
+		} // else bbolt's locks may be held for good: leak the handle, never hang
 		return nil, st, err
 	}
 	return db, st, nil
+}
+
+// checkMeta reads bbolt's two meta pages (page header 16 bytes; then magic,
+// version, page size, flags u32; root, sequence, freelist, pgid, txid,
+// checksum u64; checksum = FNV-64a of the 56 bytes before it) and rejects a
+// file whose chosen meta points past its end. bbolt would otherwise map the
+// missing pages and fault on them (SIGBUS) while loading the freelist.
+func checkMeta(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // created by bolt.Open
+	} else if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() == 0 {
+		return nil // bbolt initialises an empty file
+	}
+	type meta struct{ pageSize, pgid, txid uint64 }
+	read := func(off int64) (meta, bool) {
+		var b [16 + 64]byte
+		if _, err := f.ReadAt(b[:], off); err != nil {
+			return meta{}, false
+		}
+		m := b[16:]
+		h := fnv.New64a()
+		h.Write(m[:56])
+		if binary.LittleEndian.Uint32(m[0:]) != 0xED0CDAED || h.Sum64() != binary.LittleEndian.Uint64(m[56:]) {
+			return meta{}, false
+		}
+		return meta{uint64(binary.LittleEndian.Uint32(m[8:])), binary.LittleEndian.Uint64(m[40:]), binary.LittleEndian.Uint64(m[48:])}, true
+	}
+	m0, ok0 := read(0)
+	ps := int64(os.Getpagesize())
+	if ok0 {
+		ps = int64(m0.pageSize)
+	}
+	m1, ok1 := read(ps)
+	if !ok0 && !ok1 {
+		return corrupt("no valid meta page (not a bbolt file, or both meta pages damaged)")
+	}
+	m := m0
+	if !ok0 || (ok1 && m1.txid > m0.txid) {
+		m = m1
+	}
+	if m.pageSize == 0 || m.pgid > uint64(fi.Size())/m.pageSize {
+		return corrupt("file is %d bytes, its meta page says %d pages of %d: truncated", fi.Size(), m.pgid, m.pageSize)
+	}
+	return nil
 }
 
 func kind(m fs.FileMode) string {

@@ -95,6 +95,10 @@ type Outbox struct {
 	committed chan struct{}
 
 	nStaged atomic.Int64
+	// readPanic is set when Pending recovered a panic: the file is corrupt
+	// where the publisher reads, and the next Commit replaces it, or the
+	// publisher would be stuck on it for good.
+	readPanic atomic.Pointer[panicError]
 }
 
 // Open opens or creates the outbox at path. A file that is unusable (not a
@@ -300,6 +304,10 @@ func (o *Outbox) Pending(after uint64, max int) (recs []Record, err error) {
 		})
 	})
 	if err != nil {
+		var pe *panicError
+		if errors.As(err, &pe) {
+			o.readPanic.CompareAndSwap(nil, pe)
+		}
 		return nil, fmt.Errorf("buffer: pending: %w", err)
 	}
 	if len(bad) > 0 {
@@ -334,6 +342,11 @@ func (o *Outbox) Commit() error {
 	o.viewMu.RUnlock()
 	if closed {
 		return ErrClosed
+	}
+	if pe := o.readPanic.Swap(nil); pe != nil {
+		if err := o.replaceLive(pe); err != nil {
+			return fmt.Errorf("buffer: commit: %w", err)
+		}
 	}
 	o.mu.Lock()
 	if len(o.acked) > 0 {
@@ -546,7 +559,8 @@ func (o *Outbox) committedSeq(meta *bolt.Bucket) uint64 {
 func (o *Outbox) replaceLive(cause error) error {
 	o.viewMu.Lock()
 	defer o.viewMu.Unlock()
-	_ = guard(o.db.Close)
+	// No Close: after a panic bbolt's own locks may be held for good. The
+	// handle (fd, mmap, lock on the renamed file) is leaked once.
 	o.mu.Lock()
 	lost := o.stats.Depth
 	committedSeq := o.stats.LastSeq
