@@ -83,16 +83,16 @@ type Outbox struct {
 	db     *bolt.DB
 	closed bool
 
-	mu        sync.Mutex // guards everything below
-	acked     map[uint64]struct{}
-	inflight  map[uint64]struct{} // acks taken by the commit under way or a failed one
-	state     map[string][]byte   // committed state
-	stats     Stats               // Dropped: the persisted counter
+	mu       sync.Mutex // guards everything below
+	acked    map[uint64]struct{}
+	inflight map[uint64]struct{} // acks taken by the commit under way or a failed one
+	state    map[string][]byte   // committed state
+	stats    Stats               // Dropped: the persisted counter
 	// extraDrops are drops not yet in the file: staged records dropped to
 	// bound memory while commits fail, corrupt records Pending skipped,
 	// records lost with a replaced file. The next commit persists them.
 	extraDrops uint64
-	committed chan struct{}
+	committed  chan struct{}
 
 	nStaged atomic.Int64
 	// readPanic is set when Pending recovered a panic: the file is corrupt
@@ -430,13 +430,13 @@ func (o *Outbox) Commit() error {
 }
 
 type commitResult struct {
-	depth        int
-	bytes        int64
-	oldestSeq    uint64
-	oldestAt     time.Time
-	dropped      uint64 // persisted total
-	lastSeq      uint64
-	at           time.Time
+	depth     int
+	bytes     int64
+	oldestSeq uint64
+	oldestAt  time.Time
+	dropped   uint64 // persisted total
+	lastSeq   uint64
+	at        time.Time
 }
 
 // commitTx runs the one read-write transaction of a Commit. The in-memory

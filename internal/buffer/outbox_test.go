@@ -254,7 +254,7 @@ func TestBoundDropsOldestFirst(t *testing.T) {
 	}
 	// What is left is the newest, contiguous, ending at the last seq.
 	for i, r := range recs {
-		if want := uint64(n-len(recs)+i+1); r.Seq != want {
+		if want := uint64(n - len(recs) + i + 1); r.Seq != want {
 			t.Fatalf("record %d has seq %d, want %d (oldest must go first)", i, r.Seq, want)
 		}
 	}
