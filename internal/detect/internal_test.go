@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/omo-edge/edge-agent/internal/sensor"
