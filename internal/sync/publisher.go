@@ -85,19 +85,20 @@ type Publisher struct {
 
 // Status is a snapshot of the upstream state.
 type Status struct {
-	Connected bool
+	Connected bool `json:"connected"`
 	// Since is when the current state (connected or not) began.
-	Since     time.Time
-	LastError string
+	Since     time.Time `json:"since"`
+	LastError string    `json:"last_error,omitempty"`
 	// Sent counts PUBLISH packets of records (re-sends included), Acked the
 	// records acked to the outbox after their PUBACK.
-	Sent, Acked uint64
-	InFlight    int
+	Sent     uint64 `json:"sent"`
+	Acked    uint64 `json:"acked"`
+	InFlight int    `json:"in_flight"`
 	// Reconnects counts connections made after the first.
-	Reconnects uint64
+	Reconnects uint64 `json:"reconnects"`
 	// BacklogRemaining is the seq span of the backlog still to send on this
 	// connection: an upper bound on the number of records.
-	BacklogRemaining uint64
+	BacklogRemaining uint64 `json:"backlog_remaining"`
 }
 
 // New checks cfg, reads the password and TLS files and returns a publisher
