@@ -17,7 +17,7 @@ import (
 
 // simSegmentMs is the length of one simulated world: the crowd is drawn in
 // segments so a long-running demo keeps its memory flat.
-const simSegmentMs = 10 * 60_000
+const simSegmentMs = 2 * 60_000
 
 // crowd is the simulated people at one sensed line, over endless time.
 type crowd struct {
