@@ -19,12 +19,12 @@ func readerSpec(t testing.TB, repeatMs int64) sensor.Spec {
 	return s
 }
 
-type poll struct {
+type tokPoll struct {
 	t   int64
 	tok string // hex; "" = a reading without token
 }
 
-func polls(d Detector, ps ...poll) []sensor.Event {
+func feedPolls(d Detector, ps ...tokPoll) []sensor.Event {
 	var out []sensor.Event
 	for _, p := range ps {
 		tok, _ := hex.DecodeString(p.tok)
@@ -38,23 +38,23 @@ func TestCheckins(t *testing.T) {
 	cases := []struct {
 		name   string
 		repeat int64
-		polls  []poll
+		polls  []tokPoll
 		want   string // "t:subject ..."
 	}{
-		{"card held: many polls, one check-in", 1000, []poll{{0, a}, {100, a}, {200, a}, {900, a}}, "0:0a0a0a0a"},
-		{"two members", 1000, []poll{{0, a}, {50, b}, {100, a}, {150, b}}, "0:0a0a0a0a 50:0b0b0b0b"},
-		{"back after repeat_ms: new check-in", 1000, []poll{{0, a}, {1000, a}}, "0:0a0a0a0a 1000:0a0a0a0a"},
-		{"back just inside repeat_ms: same", 1000, []poll{{0, a}, {999, a}}, "0:0a0a0a0a"},
+		{"card held: many polls, one check-in", 1000, []tokPoll{{0, a}, {100, a}, {200, a}, {900, a}}, "0:0a0a0a0a"},
+		{"two members", 1000, []tokPoll{{0, a}, {50, b}, {100, a}, {150, b}}, "0:0a0a0a0a 50:0b0b0b0b"},
+		{"back after repeat_ms: new check-in", 1000, []tokPoll{{0, a}, {1000, a}}, "0:0a0a0a0a 1000:0a0a0a0a"},
+		{"back just inside repeat_ms: same", 1000, []tokPoll{{0, a}, {999, a}}, "0:0a0a0a0a"},
 		// Polls do not push the window on: it runs from the check-in.
-		{"window from the check-in, not the last poll", 1000, []poll{{0, a}, {600, a}, {1200, a}, {1800, a}, {2100, a}},
+		{"window from the check-in, not the last poll", 1000, []tokPoll{{0, a}, {600, a}, {1200, a}, {1800, a}, {2100, a}},
 			"0:0a0a0a0a 1200:0a0a0a0a"},
-		{"repeat_ms=0: every poll", 0, []poll{{0, a}, {0, a}, {10, a}}, "0:0a0a0a0a 0:0a0a0a0a 10:0a0a0a0a"},
-		{"empty token ignored", 1000, []poll{{0, ""}, {10, a}}, "10:0a0a0a0a"},
+		{"repeat_ms=0: every poll", 0, []tokPoll{{0, a}, {0, a}, {10, a}}, "0:0a0a0a0a 0:0a0a0a0a 10:0a0a0a0a"},
+		{"empty token ignored", 1000, []tokPoll{{0, ""}, {10, a}}, "10:0a0a0a0a"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var got []string
-			for _, e := range polls(buildNFC(t, readerSpec(t, c.repeat), 5), c.polls...) {
+			for _, e := range feedPolls(buildNFC(t, readerSpec(t, c.repeat), 5), c.polls...) {
 				if e.Type != sensor.Checkin || e.Sensor != 5 {
 					t.Fatalf("event %+v", e)
 				}
@@ -110,7 +110,7 @@ func TestCheckinMemoryBounded(t *testing.T) {
 // A token checked in again after eviction of its earlier entry is kept.
 func TestCheckinEvictKeepsNewer(t *testing.T) {
 	d := buildNFC(t, readerSpec(t, 1000), 0).(*reader)
-	out := polls(d, poll{0, "aa"}, poll{1500, "aa"}, poll{2000, "bb"}, poll{2400, "aa"})
+	out := feedPolls(d, tokPoll{0, "aa"}, tokPoll{1500, "aa"}, tokPoll{2000, "bb"}, tokPoll{2400, "aa"})
 	if len(out) != 3 {
 		t.Fatalf("events %+v", out)
 	}

@@ -43,9 +43,9 @@ func plateSpec(t testing.TB, kv ...[2]string) sensor.Spec {
 	return s
 }
 
-// field feeds field changes "t:v" to d, then flushes at end, and returns
+// feedField feeds field changes "t:v" to d, then flushes at end, and returns
 // the events.
-func field(d Detector, end int64, steps ...[2]int64) []sensor.Event {
+func feedField(d Detector, end int64, steps ...[2]int64) []sensor.Event {
 	var out []sensor.Event
 	for _, s := range steps {
 		out = d.Feed(sensor.Reading{TMs: s[0], Sensor: 3, Channel: 0, Value: s[1]}, out)
@@ -88,7 +88,7 @@ func TestPlateTaps(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := tapTimes(field(buildNFC(t, plateSpec(t, c.kv...), 3), c.end, c.steps...))
+			got := tapTimes(feedField(buildNFC(t, plateSpec(t, c.kv...), 3), c.end, c.steps...))
 			if fmt.Sprint(got) != fmt.Sprint(c.want) {
 				t.Fatalf("taps at %v, want %v", got, c.want)
 			}
@@ -227,7 +227,7 @@ func nfcRun(t testing.TB, w *sim.NFCWorld) (taps []int64, checkins int64) {
 	return taps, checkins
 }
 
-func relErr(got, want int64) float64 {
+func nfcRelErr(got, want int64) float64 {
 	if want == 0 {
 		if got == 0 {
 			return 0
@@ -263,18 +263,18 @@ func TestNFCAccuracy(t *testing.T) {
 			}
 			want := tr.TotalTaps()
 			sumGot, sumWant, sumCGot, sumCWant = sumGot+got, sumWant+want, sumCGot+checkins, sumCWant+tr.Checkins
-			t.Logf("%-20s %4d %6d %6d %6.2f%% %6d %6d %6.2f%% %6d", name, seed, got, want, 100*relErr(got, want),
-				checkins, tr.Checkins, 100*relErr(checkins, tr.Checkins), tr.Polls)
-			if e := relErr(got, want); e > 0.01 {
+			t.Logf("%-20s %4d %6d %6d %6.2f%% %6d %6d %6.2f%% %6d", name, seed, got, want, 100*nfcRelErr(got, want),
+				checkins, tr.Checkins, 100*nfcRelErr(checkins, tr.Checkins), tr.Polls)
+			if e := nfcRelErr(got, want); e > 0.01 {
 				t.Errorf("%s seed %d: %d taps, truth %d (%.2f%%)", name, seed, got, want, 100*e)
 			}
-			if e := relErr(checkins, tr.Checkins); e > 0.01 {
+			if e := nfcRelErr(checkins, tr.Checkins); e > 0.01 {
 				t.Errorf("%s seed %d: %d check-ins, truth %d (%.2f%%)", name, seed, checkins, tr.Checkins, 100*e)
 			}
 		}
 	}
-	t.Logf("%-20s %4s %6d %6d %6.2f%% %6d %6d %6.2f%%", "all", "", sumGot, sumWant, 100*relErr(sumGot, sumWant),
-		sumCGot, sumCWant, 100*relErr(sumCGot, sumCWant))
+	t.Logf("%-20s %4s %6d %6d %6.2f%% %6d %6d %6.2f%%", "all", "", sumGot, sumWant, 100*nfcRelErr(sumGot, sumWant),
+		sumCGot, sumCWant, 100*nfcRelErr(sumCGot, sumCWant))
 }
 
 func BenchmarkPlateFeed(b *testing.B) {
