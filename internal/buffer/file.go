@@ -83,6 +83,7 @@ func openFile(path string, opts Options, seqFloor uint64) (*bolt.DB, *fileState,
 	bo := &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
+		PageSize:     opts.PageSize,
 		// No InitialMmapSize: bbolt would grow the file to it at the first
 		// commit, and the mmap doubles anyway so remaps are rare.
 	}
@@ -148,11 +149,17 @@ func checkMeta(path string) error {
 		return meta{uint64(binary.LittleEndian.Uint32(m[8:])), binary.LittleEndian.Uint64(m[40:]), binary.LittleEndian.Uint64(m[48:])}, true
 	}
 	m0, ok0 := read(0)
-	ps := int64(os.Getpagesize())
+	var m1 meta
+	ok1 := false
 	if ok0 {
-		ps = int64(m0.pageSize)
+		m1, ok1 = read(int64(m0.pageSize))
+	} else {
+		// Page size unknown: meta 1 is the one at its own page size.
+		for ps := int64(1024); ps <= 1<<16 && !ok1; ps *= 2 {
+			m1, ok1 = read(ps)
+			ok1 = ok1 && int64(m1.pageSize) == ps
+		}
 	}
-	m1, ok1 := read(ps)
 	if !ok0 && !ok1 {
 		return corrupt("no valid meta page (not a bbolt file, or both meta pages damaged)")
 	}
@@ -241,6 +248,12 @@ func verify(db *bolt.DB, opts Options, st *fileState) error {
 			st.depth++
 			st.bytes += recordSize(v)
 		}
+		if v := meta.Get(keyDepth); len(v) != 8 || binary.BigEndian.Uint64(v) != uint64(st.depth) {
+			return corrupt("found %d records, meta says %x", st.depth, v)
+		}
+		if v := meta.Get(keyBytes); len(v) != 8 || binary.BigEndian.Uint64(v) != uint64(st.bytes) {
+			return corrupt("found %d record bytes, meta says %x", st.bytes, v)
+		}
 		st.state = map[string][]byte{}
 		if err := sb.ForEach(func(k, v []byte) error {
 			if v == nil {
@@ -293,10 +306,13 @@ func initFile(db *bolt.DB, st *fileState, floor uint64) error {
 		if err := meta.Put(keyVersion, []byte{formatVersion}); err != nil {
 			return err
 		}
-		if err := meta.Put(keySeq, seqKey(st.seq)); err != nil {
-			return err
+		for k, v := range map[string]uint64{string(keySeq): st.seq, string(keyDropped): st.dropped,
+			string(keyDepth): uint64(st.depth), string(keyBytes): uint64(st.bytes)} {
+			if err := meta.Put([]byte(k), seqKey(v)); err != nil {
+				return err
+			}
 		}
-		return meta.Put(keyDropped, seqKey(st.dropped))
+		return nil
 	})
 }
 

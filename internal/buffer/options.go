@@ -25,6 +25,10 @@ type Options struct {
 	// kept besides the one just moved; older ones are deleted so a failing
 	// card does not fill up with them.
 	KeepCorrupt int
+	// PageSize is the bbolt page size of a new file (an existing file keeps
+	// its own): 0 is the OS page size. 16 KiB pages need a quarter of the
+	// page writes per commit of 4 KiB ones (BenchmarkAppend).
+	PageSize int
 	// SkipCheck skips bbolt's consistency check (tx.Check) at Open. The
 	// record scan (CRC of every record) still runs.
 	SkipCheck bool
@@ -40,6 +44,7 @@ func DefaultOptions() Options {
 		FlushRecords:  1000,
 		LockTimeout:   2 * time.Second,
 		KeepCorrupt:   3,
+		PageSize:      16 << 10,
 	}
 }
 
@@ -59,6 +64,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("buffer: Options.LockTimeout must not be negative, got %v", o.LockTimeout)
 	case o.KeepCorrupt < 0:
 		return fmt.Errorf("buffer: Options.KeepCorrupt must not be negative, got %d", o.KeepCorrupt)
+	case o.PageSize != 0 && (o.PageSize < 1024 || o.PageSize > 1<<16 || o.PageSize&(o.PageSize-1) != 0):
+		return fmt.Errorf("buffer: Options.PageSize must be 0 or a power of two from 1024 to 65536, got %d", o.PageSize)
 	}
 	return nil
 }

@@ -47,6 +47,11 @@ var (
 	keyVersion = []byte("version")
 	keySeq     = []byte("seq")
 	keyDropped = []byte("dropped")
+	// depth and bytes are checked against the record scan at Open: a
+	// corrupt page can hide records (a smaller element count) without
+	// breaking bbolt's structure.
+	keyDepth = []byte("depth")
+	keyBytes = []byte("bytes")
 )
 
 const formatVersion = 1
@@ -528,6 +533,12 @@ func (o *Outbox) commitTx(dropped uint64) (res commitResult, err error) {
 				return err
 			}
 			if err := meta.Put(keyDropped, seqKey(res.dropped)); err != nil {
+				return err
+			}
+			if err := meta.Put(keyDepth, seqKey(uint64(res.depth))); err != nil {
+				return err
+			}
+			if err := meta.Put(keyBytes, seqKey(uint64(res.bytes))); err != nil {
 				return err
 			}
 			if o.beforeCommit != nil {

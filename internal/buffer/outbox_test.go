@@ -89,6 +89,7 @@ func TestValidate(t *testing.T) {
 		{"FlushRecords", func(o *Options) { o.FlushRecords = 0 }},
 		{"LockTimeout", func(o *Options) { o.LockTimeout = -time.Second }},
 		{"KeepCorrupt", func(o *Options) { o.KeepCorrupt = -1 }},
+		{"PageSize", func(o *Options) { o.PageSize = 5000 }},
 	} {
 		o := DefaultOptions()
 		tc.mod(&o)
