@@ -72,4 +72,47 @@ func decodeRecord(key, v []byte) (ms uint64, topic, payload []byte, err error) {
 	return ms, rest[:tl], rest[tl:], nil
 }
 
+// appendState is a state value: crc32c(key ‖ val) | val.
+func appendState(dst []byte, key string, val []byte) []byte {
+	c := crc32.Update(crc32.Update(0, castagnoli, []byte(key)), castagnoli, val)
+	return append(binary.BigEndian.AppendUint32(dst, c), val...)
+}
+
+func decodeState(key, v []byte) ([]byte, bool) {
+	if len(v) < 4 {
+		return nil, false
+	}
+	c := crc32.Update(crc32.Update(0, castagnoli, key), castagnoli, v[4:])
+	return v[4:], c == binary.BigEndian.Uint32(v)
+}
+
+// fileMeta is the one value in the meta bucket, checksummed so a flipped
+// bit cannot lower the seq (and reuse seqs) or the dropped counter unseen.
+type fileMeta struct {
+	version uint8
+	seq     uint64 // last seq committed
+	dropped uint64
+	depth   uint64 // record count, checked against the scan at Open
+	bytes   uint64 // accounted record bytes, likewise
+}
+
+const fileMetaLen = 1 + 4*8 + 4
+
+func (m fileMeta) encode() []byte {
+	b := make([]byte, 0, fileMetaLen)
+	b = append(b, m.version)
+	for _, v := range []uint64{m.seq, m.dropped, m.depth, m.bytes} {
+		b = binary.BigEndian.AppendUint64(b, v)
+	}
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+func decodeFileMeta(b []byte) (fileMeta, bool) {
+	if len(b) != fileMetaLen || crc32.Checksum(b[:fileMetaLen-4], castagnoli) != binary.BigEndian.Uint32(b[fileMetaLen-4:]) {
+		return fileMeta{}, false
+	}
+	u := func(i int) uint64 { return binary.BigEndian.Uint64(b[1+8*i:]) }
+	return fileMeta{version: b[0], seq: u(0), dropped: u(1), depth: u(2), bytes: u(3)}, true
+}
+
 func recordSize(v []byte) int64 { return int64(8 + len(v) + RecordOverhead) }

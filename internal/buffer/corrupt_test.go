@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,49 +136,57 @@ func TestUnreadableFileMovedAside(t *testing.T) {
 }
 
 // TestFlippedByteInPages flips one byte in every page of a valid file (the
-// page header's count and a byte in the middle of the page): Open must never
-// panic, and either move the file aside or serve every original record and
-// the state unchanged (a flip in a free page is harmless). A damaged meta
-// page makes bbolt fall back to the previous transaction, as after a torn
-// meta write in a power cut, so pages 0 and 1 may serve fewer records.
+// page header's count and a byte in the middle of the page) and at 300
+// random offsets: Open must never panic, and either move the file aside or
+// serve every original record and the state unchanged (a flip in a free
+// page is harmless). A damaged meta page makes bbolt fall back to the
+// previous transaction, as after a torn meta write in a power cut, so pages
+// 0 and 1 may serve an older state.
 func TestFlippedByteInPages(t *testing.T) {
 	const n = 1500
 	orig := fixture(t, n)
-	pageSize := int(binary.LittleEndian.Uint32(orig[16+8:])) // meta.pageSize after the page header + magic, version
+	pageSize := int(binary.LittleEndian.Uint32(orig[16+8:])) // meta.pageSize after the page header, magic, version
 	if pageSize != DefaultOptions().PageSize {
 		t.Fatalf("page size read as %d", pageSize)
 	}
 	pages := len(orig) / pageSize
-	detected, harmless := 0, 0
+	var offsets []int
 	for pg := 0; pg < pages; pg++ {
-		for _, off := range []int{10, pageSize / 2} { // count field of the header; the body
-			b := bytes.Clone(orig)
-			b[pg*pageSize+off] ^= 0x5a
-			path := filepath.Join(t.TempDir(), "outbox.db")
-			must(0, os.WriteFile(path, b, 0o600))
-			o, lb := open(t, path, DefaultOptions())
-			if o.Stats().MovedAside == 1 {
-				if !strings.Contains(lb.String(), "moved aside") {
-					t.Errorf("page %d+%d: moved aside without a log line", pg, off)
-				}
-				detected++
-			} else {
-				recs := allPending(t, o)
-				for _, r := range recs {
-					if !bytes.Equal(r.Payload, payload(r.Seq)) || r.Topic != fmt.Sprintf("agg/door-%d", (r.Seq-1)%3) {
-						t.Errorf("page %d+%d: undetected corruption in record %d: %q %q", pg, off, r.Seq, r.Topic, r.Payload)
-					}
-				}
-				st, _ := o.State("agg")
-				if pg >= 2 && (len(recs) != n || string(st) != "state") {
-					t.Errorf("page %d+%d: undetected loss: %d records, state %q", pg, off, len(recs), st)
-				}
-				harmless++
-			}
-			must(0, o.Close())
-		}
+		offsets = append(offsets, pg*pageSize+10, pg*pageSize+pageSize/2) // count field of the header; the body
 	}
-	t.Logf("%d pages: %d flips detected and moved aside, %d harmless", pages, detected, harmless)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 300 {
+		offsets = append(offsets, rng.IntN(len(orig)))
+	}
+	detected, harmless := 0, 0
+	for i, off := range offsets {
+		b := bytes.Clone(orig)
+		b[off] ^= byte(1 << (i % 8))
+		path := filepath.Join(t.TempDir(), "outbox.db")
+		must(0, os.WriteFile(path, b, 0o600))
+		o, lb := open(t, path, DefaultOptions())
+		if o.Stats().MovedAside == 1 {
+			if !strings.Contains(lb.String(), "moved aside") {
+				t.Errorf("offset %d: moved aside without a log line", off)
+			}
+			detected++
+		} else {
+			recs := allPending(t, o)
+			for _, r := range recs {
+				if !bytes.Equal(r.Payload, payload(r.Seq)) || r.Topic != fmt.Sprintf("agg/door-%d", (r.Seq-1)%3) {
+					t.Errorf("offset %d: undetected corruption in record %d: %q %q", off, r.Seq, r.Topic, r.Payload)
+				}
+			}
+			st, _ := o.State("agg")
+			if off >= 2*pageSize && (len(recs) != n || string(st) != "state" || o.Stats().LastSeq != n) {
+				t.Errorf("offset %d (page %d): undetected loss: %d records, state %q, last seq %d",
+					off, off/pageSize, len(recs), st, o.Stats().LastSeq)
+			}
+			harmless++
+		}
+		must(0, o.Close())
+	}
+	t.Logf("%d pages, %d flips: %d detected and moved aside, %d harmless", pages, len(offsets), detected, harmless)
 	if detected == 0 {
 		t.Error("no flip detected")
 	}

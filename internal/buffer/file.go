@@ -209,19 +209,14 @@ func verify(db *bolt.DB, opts Options, st *fileState) error {
 		if meta == nil || recs == nil || sb == nil {
 			return corrupt("missing buckets (meta %t, records %t, state %t)", meta != nil, recs != nil, sb != nil)
 		}
-		if v := meta.Get(keyVersion); len(v) != 1 || v[0] != formatVersion {
-			return corrupt("format version %x, want %d", v, formatVersion)
+		fm, ok := decodeFileMeta(meta.Get(keyMeta))
+		if !ok {
+			return corrupt("meta value damaged")
 		}
-		v := meta.Get(keySeq)
-		if len(v) != 8 {
-			return corrupt("meta seq is %d bytes", len(v))
+		if fm.version != formatVersion {
+			return corrupt("format version %d, want %d", fm.version, formatVersion)
 		}
-		st.seq, st.seqKnown = binary.BigEndian.Uint64(v), true
-		if v := meta.Get(keyDropped); len(v) == 8 {
-			st.dropped = binary.BigEndian.Uint64(v)
-		} else if v != nil {
-			return corrupt("meta dropped is %d bytes", len(v))
-		}
+		st.seq, st.seqKnown, st.dropped = fm.seq, true, fm.dropped
 
 		var prev uint64
 		c := recs.Cursor()
@@ -248,18 +243,21 @@ func verify(db *bolt.DB, opts Options, st *fileState) error {
 			st.depth++
 			st.bytes += recordSize(v)
 		}
-		if v := meta.Get(keyDepth); len(v) != 8 || binary.BigEndian.Uint64(v) != uint64(st.depth) {
-			return corrupt("found %d records, meta says %x", st.depth, v)
-		}
-		if v := meta.Get(keyBytes); len(v) != 8 || binary.BigEndian.Uint64(v) != uint64(st.bytes) {
-			return corrupt("found %d record bytes, meta says %x", st.bytes, v)
+		// A corrupt page can hide records (a smaller element count) without
+		// breaking bbolt's structure: the totals in meta catch it.
+		if fm.depth != uint64(st.depth) || fm.bytes != uint64(st.bytes) {
+			return corrupt("found %d records of %d bytes, meta says %d of %d", st.depth, st.bytes, fm.depth, fm.bytes)
 		}
 		st.state = map[string][]byte{}
 		if err := sb.ForEach(func(k, v []byte) error {
 			if v == nil {
 				return corrupt("nested bucket %q in state", k)
 			}
-			st.state[string(k)] = slices.Clone(v)
+			val, ok := decodeState(k, v)
+			if !ok {
+				return corrupt("state %q damaged", k)
+			}
+			st.state[string(k)] = slices.Clone(val)
 			return nil
 		}); err != nil {
 			return err
@@ -303,16 +301,9 @@ func initFile(db *bolt.DB, st *fileState, floor uint64) error {
 		}
 		meta := tx.Bucket(bucketMeta)
 		st.seq = max(st.seq, floor)
-		if err := meta.Put(keyVersion, []byte{formatVersion}); err != nil {
-			return err
-		}
-		for k, v := range map[string]uint64{string(keySeq): st.seq, string(keyDropped): st.dropped,
-			string(keyDepth): uint64(st.depth), string(keyBytes): uint64(st.bytes)} {
-			if err := meta.Put([]byte(k), seqKey(v)); err != nil {
-				return err
-			}
-		}
-		return nil
+		fm := fileMeta{version: formatVersion, seq: st.seq, dropped: st.dropped,
+			depth: uint64(st.depth), bytes: uint64(st.bytes)}
+		return meta.Put(keyMeta, fm.encode())
 	})
 }
 

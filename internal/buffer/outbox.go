@@ -44,14 +44,7 @@ var (
 	bucketState   = []byte("state")
 	bucketMeta    = []byte("meta")
 
-	keyVersion = []byte("version")
-	keySeq     = []byte("seq")
-	keyDropped = []byte("dropped")
-	// depth and bytes are checked against the record scan at Open: a
-	// corrupt page can hide records (a smaller element count) without
-	// breaking bbolt's structure.
-	keyDepth = []byte("depth")
-	keyBytes = []byte("bytes")
+	keyMeta = []byte("m")
 )
 
 const formatVersion = 1
@@ -503,7 +496,7 @@ func (o *Outbox) commitTx(dropped uint64) (res commitResult, err error) {
 				if v == nil {
 					err = sb.Delete([]byte(k))
 				} else {
-					err = sb.Put([]byte(k), v)
+					err = sb.Put([]byte(k), appendState(nil, k, v))
 				}
 				if err != nil {
 					return err
@@ -529,16 +522,9 @@ func (o *Outbox) commitTx(dropped uint64) (res commitResult, err error) {
 				}
 			}
 			res.lastSeq = o.committedSeq(meta)
-			if err := meta.Put(keySeq, seqKey(res.lastSeq)); err != nil {
-				return err
-			}
-			if err := meta.Put(keyDropped, seqKey(res.dropped)); err != nil {
-				return err
-			}
-			if err := meta.Put(keyDepth, seqKey(uint64(res.depth))); err != nil {
-				return err
-			}
-			if err := meta.Put(keyBytes, seqKey(uint64(res.bytes))); err != nil {
+			fm := fileMeta{version: formatVersion, seq: res.lastSeq, dropped: res.dropped,
+				depth: uint64(res.depth), bytes: uint64(res.bytes)}
+			if err := meta.Put(keyMeta, fm.encode()); err != nil {
 				return err
 			}
 			if o.beforeCommit != nil {
@@ -555,8 +541,8 @@ func (o *Outbox) commitTx(dropped uint64) (res commitResult, err error) {
 // file has.
 func (o *Outbox) committedSeq(meta *bolt.Bucket) uint64 {
 	var s uint64
-	if v := meta.Get(keySeq); len(v) == 8 {
-		s = binary.BigEndian.Uint64(v)
+	if m, ok := decodeFileMeta(meta.Get(keyMeta)); ok {
+		s = m.seq
 	}
 	if n := len(o.staged); n > 0 {
 		s = max(s, o.staged[n-1].seq)
