@@ -264,8 +264,8 @@ func TestResendAfterBrokerRestart(t *testing.T) {
 			t.Errorf("seq %d after %d", m.Seq, last)
 		}
 		last = m.Seq
-		if !m.Hist {
-			t.Errorf("seq %d after the outage not flagged historical", m.Seq)
+		if !bytes.Equal(m.Payload, markHistorical(recordPayload(m.Seq))) {
+			t.Errorf("seq %d after the outage: %s, want the stored record flagged historical", m.Seq, m.Payload)
 		}
 	}
 }
