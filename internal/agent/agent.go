@@ -27,9 +27,14 @@ import (
 // stateKey is the outbox state entry holding the aggregator's open window.
 const stateKey = "aggregator"
 
-// tickEvery is how often time advances in the pipeline with no reading:
-// windows close at most this late.
+// tickEvery is how often time advances in the pipeline with no reading.
 const tickEvery = 250 * time.Millisecond
+
+// settle is how far behind now the pipeline's clock runs when no reading
+// moves it: a reading stamped at the sensor reaches the pipeline a little
+// later (debounce, the channel), and must still find its detector and its
+// window open. Windows close this much after their end.
+const settle = time.Second
 
 // Options are the agent's injectable edges.
 type Options struct {
@@ -272,17 +277,17 @@ func (a *Agent) advance() {
 	t := a.mono(now)
 	synced := a.clock.Synced()
 	if synced {
-		wall := now.UnixMilli() - t // strips the monotonic part: the wall reading
+		wall := a.clock.Wall().UnixMilli() - t // wall time of t_ms = 0
 		switch {
 		case !a.pipe.Anchored():
-			a.log.Info("clock trusted; windows get wall-clock times", "now", now.UTC().Format(time.RFC3339))
+			a.log.Info("clock trusted; windows get wall-clock times", "now", a.clock.Wall().UTC().Format(time.RFC3339))
 			a.stage(a.pipe.SetAnchor(wall))
 		case abs(wall-a.pipe.Anchor()) > a.cfg.Clock.StepTolerance.Milliseconds():
 			a.log.Warn("system clock stepped; re-anchoring windows", "step", time.Duration(wall-a.pipe.Anchor())*time.Millisecond)
 			a.stage(a.pipe.SetAnchor(wall))
 		}
 	}
-	a.stage(a.pipe.Advance(t))
+	a.stage(a.pipe.Advance(t - settle.Milliseconds()))
 	agg := a.pipe.Aggregator()
 	start, counts := agg.OpenCounts()
 	a.viewMu.Lock()
@@ -424,7 +429,7 @@ func (a *Agent) health() any {
 	}
 	return map[string]any{
 		"v": aggregate.SchemaVersion, "type": "health", "store": r.Store, "agent": r.Agent, "version": r.Version,
-		"ts": a.clock.Now().UTC().Format(time.RFC3339), "clock_synced": r.Clock.Synced,
+		"ts": a.clock.Wall().UTC().Format(time.RFC3339), "clock_synced": r.Clock.Synced,
 		"outbox": map[string]any{"depth": r.Outbox.Depth, "bytes": r.Outbox.Bytes, "dropped": r.Outbox.Dropped,
 			"oldest_at": r.Outbox.OldestAt},
 		"sensors": sensors,

@@ -28,17 +28,18 @@ func TestAgentPublishesSimulatedStore(t *testing.T) {
 	cfg := loadConfig(t, simStoreYAML(b.URL(), dir, ""))
 	_, stop := runAgent(t, cfg)
 
-	var r Report
-	waitFor(t, "three store windows", 20*time.Second, func() bool {
-		n := 0
+	counted := func(field string) bool {
 		for _, m := range c.snapshot() {
-			if m.Type == "store_window" {
-				n++
+			if m.Type == "sensor_window" && strings.Contains(m.body, `"`+field+`":`) && !strings.Contains(m.body, `"`+field+`":0`) {
+				return true
 			}
 		}
-		return n >= 3
+		return false
+	}
+	waitFor(t, "a window with passers-by and one with entries or exits", 30*time.Second, func() bool {
+		return counted("passersby") && (counted("entries") || counted("exits"))
 	})
-	r, err = QueryStatus(cfg.StatusSocket, 2*time.Second)
+	r, err := QueryStatus(cfg.StatusSocket, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,18 +52,6 @@ func TestAgentPublishesSimulatedStore(t *testing.T) {
 	}
 	left, st := outboxLeft(t, dir)
 	checkNothingLost(t, c.snapshot(), left, st, time.Second)
-	var entries, passersby int
-	for _, m := range c.snapshot() {
-		if strings.Contains(m.body, `"entries":`) && m.Type == "sensor_window" && !strings.Contains(m.body, `"entries":0`) {
-			entries++
-		}
-		if strings.Contains(m.body, `"passersby":`) && m.Type == "sensor_window" && !strings.Contains(m.body, `"passersby":0`) {
-			passersby++
-		}
-	}
-	if passersby == 0 {
-		t.Errorf("no window counted a passer-by in a busy simulated street")
-	}
 }
 
 // (a) The broker goes away for a while and comes back: every window is

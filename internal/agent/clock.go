@@ -7,11 +7,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Clock is the agent's view of time: Now carries Go's monotonic reading, so
-// t.Sub(origin) is immune to wall-clock steps; Synced says whether the wall
-// part can be trusted for window boundaries.
+// Clock is the agent's view of time. Now carries Go's monotonic reading, so
+// t.Sub(origin) is immune to wall-clock steps: readings are stamped with it.
+// Wall is the wall clock, which windows are aligned to once Synced says it
+// can be trusted.
 type Clock interface {
 	Now() time.Time
+	Wall() time.Time
 	Synced() bool
 }
 
@@ -23,6 +25,9 @@ type SystemClock struct{}
 
 // Now returns time.Now.
 func (SystemClock) Now() time.Time { return time.Now() }
+
+// Wall returns the wall clock.
+func (SystemClock) Wall() time.Time { return time.Now().Round(0) }
 
 // Synced reports whether the kernel or timesyncd consider the clock
 // synchronized.
@@ -44,6 +49,9 @@ type TrustedClock struct{}
 
 // Now returns time.Now.
 func (TrustedClock) Now() time.Time { return time.Now() }
+
+// Wall returns the wall clock.
+func (TrustedClock) Wall() time.Time { return time.Now().Round(0) }
 
 // Synced always reports true.
 func (TrustedClock) Synced() bool { return true }

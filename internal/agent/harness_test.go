@@ -290,3 +290,9 @@ func checkNothingLost(t *testing.T, delivered, left []message, st buffer.Stats, 
 		}
 	}
 }
+
+func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return ctx, cancel
+}

@@ -85,6 +85,7 @@ type Aggregator struct {
 	occupancy int64
 	nextReset int64 // Unix ms of the next occupancy reset; 0 = none
 	closedEnd int64 // end of the last closed window: no window starts before it
+	seen      int64 // latest time this process advanced to; 0 = none yet
 }
 
 // New makes an Aggregator for the sensors in specs (events refer to them by
@@ -173,14 +174,27 @@ func (a *Aggregator) Add(ev sensor.Event, ms int64, closed []Window) []Window {
 	return closed
 }
 
+// maxFill is how many empty windows a short gap in the aggregator's time
+// may close (the process was stalled across a window boundary). A longer
+// gap is a clock jump, and its windows are left out.
+const maxFill = 3
+
 // Advance tells the aggregator that wall time has reached ms: the open
-// window closes once ms reaches its end. The window that holds ms opens next
-// (so windows the agent was running through are all reported, with zeros if
-// nothing happened), but the empty windows of a gap (the agent was off, the
-// clock jumped forward) are left out.
+// window closes once ms reaches its end, and the window that holds ms opens
+// next. Windows the agent lived through are all reported, with zeros if
+// nothing happened, even across a short stall; the empty windows of a gap
+// it did not live through (it was off, the clock jumped) are left out.
 func (a *Aggregator) Advance(ms int64, closed []Window) []Window {
+	lived := a.seen != 0 && ms-a.seen <= (maxFill+1)*a.windowMs
+	if ms > a.seen {
+		a.seen = ms
+	}
 	if a.open && ms >= a.start+a.windowMs {
 		closed = append(closed, a.closeOpen())
+		for lived && ms >= a.closedEnd+a.windowMs {
+			a.openAt(a.closedEnd)
+			closed = append(closed, a.closeOpen())
+		}
 	}
 	if !a.open {
 		a.openAt(ms)

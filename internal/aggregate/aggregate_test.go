@@ -228,3 +228,29 @@ func TestSummaryJSON(t *testing.T) {
 		t.Fatalf("summary\n got %s\nwant %s", got, want)
 	}
 }
+
+// A stall across a window boundary (the process did not run for a moment)
+// still reports the windows it lived through, with zeros; a restart or a
+// clock jump does not invent windows.
+func TestShortStallFillsLongGapDoesNot(t *testing.T) {
+	a, _ := New(specs(t), Options{Window: time.Second})
+	ws := a.Advance(t0+100, nil)
+	ws = a.Add(ev(0, sensor.Entry), t0+500, ws)
+	ws = a.Advance(t0+2300, ws) // stalled from 0.5 s to 2.3 s
+	if len(ws) != 2 || ws[0].Start != t0 || ws[1].Start != t0+1000 || ws[1].Sensors[0].Entries != 0 {
+		t.Fatalf("stall: %+v", ws)
+	}
+	ws = a.Advance(t0+3600_000, ws[:0]) // an hour later: a jump, not a stall
+	if len(ws) != 1 {
+		t.Fatalf("a jump made %d windows, want only the open one closed", len(ws))
+	}
+	// A fresh aggregator (a restart) restored mid-window does not fill the
+	// time it was off.
+	b, _ := New(specs(t), Options{Window: time.Second})
+	if _, err := b.Restore(a.Snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	if ws := b.Advance(t0+3600_000+2500, nil); len(ws) != 1 {
+		t.Fatalf("restart filled %d windows", len(ws))
+	}
+}

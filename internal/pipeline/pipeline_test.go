@@ -1,0 +1,88 @@
+package pipeline
+
+import (
+	"testing"
+	"time"
+
+	"github.com/omo-edge/edge-agent/internal/aggregate"
+	"github.com/omo-edge/edge-agent/internal/sensor"
+)
+
+func newBeamPipeline(t *testing.T) *Pipeline {
+	t.Helper()
+	s, err := sensor.NewSpec("door", sensor.KindBeamPair, sensor.RoleEntrance, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New([]sensor.Spec{s}, aggregate.Options{Window: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// walkIn feeds one clean entry through the beams starting at t (ms).
+func walkIn(p *Pipeline, t int64) (closed []aggregate.Window) {
+	for _, r := range []sensor.Reading{
+		{TMs: t, Channel: 0, Value: 1},
+		{TMs: t + 150, Channel: 1, Value: 1},
+		{TMs: t + 400, Channel: 0, Value: 0},
+		{TMs: t + 550, Channel: 1, Value: 0},
+	} {
+		closed = append(closed, p.Feed(r)...)
+	}
+	return closed
+}
+
+var nine = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).UnixMilli()
+
+// Before the clock is trusted, events wait with their monotonic times and
+// land in the windows of those times once an anchor is known.
+func TestEventsHeldUntilAnchored(t *testing.T) {
+	p := newBeamPipeline(t)
+	if ws := walkIn(p, 10_000); len(ws) != 0 {
+		t.Fatalf("windows before any anchor: %+v", ws)
+	}
+	walkIn(p, 70_000)
+	if ws := p.Advance(200_000); len(ws) != 0 {
+		t.Fatalf("windows before any anchor: %+v", ws)
+	}
+	// NTP arrives: t_ms 0 was 09:00:00.
+	ws := append([]aggregate.Window(nil), p.SetAnchor(nine)...)
+	ws = append(ws, p.Advance(200_000)...)
+	if len(ws) != 3 || ws[0].Start != nine || ws[0].Sensors[0].Entries != 1 || ws[1].Start != nine+60_000 || ws[1].Sensors[0].Entries != 1 || ws[2].Sensors[0].Entries != 0 {
+		t.Fatalf("held entries not in their own windows: %+v", ws)
+	}
+}
+
+// A clock stepped back never reopens a reported window and loses no count;
+// a clock stepped forward makes no empty windows for the jump.
+func TestClockStepsNeitherLoseNorInvent(t *testing.T) {
+	p := newBeamPipeline(t)
+	p.SetAnchor(nine)
+	var ws []aggregate.Window
+	ws = append(ws, walkIn(p, 10_000)...)
+	ws = append(ws, p.Advance(65_000)...) // 09:01:05: 09:00 closed
+	// The clock steps back 30 minutes.
+	ws = append(ws, p.SetAnchor(nine-30*60_000)...)
+	ws = append(ws, walkIn(p, 70_000)...) // would be 08:31:10
+	ws = append(ws, p.Advance(130_000)...)
+	// And forward three hours.
+	ws = append(ws, p.SetAnchor(nine+3*3600_000)...)
+	ws = append(ws, walkIn(p, 140_000)...)
+	ws = append(ws, p.Close(200_000)...)
+	var entries int64
+	for i, w := range ws {
+		entries += w.Sensors[0].Entries
+		if i > 0 && w.Start < ws[i-1].End {
+			t.Fatalf("window %d starts at %s, before the previous one ended (%s)", i,
+				time.UnixMilli(w.Start).UTC(), time.UnixMilli(ws[i-1].End).UTC())
+		}
+	}
+	if entries != 3 {
+		t.Fatalf("%d entries reported, 3 happened", entries)
+	}
+	if len(ws) > 4 {
+		t.Fatalf("%d windows for 3.3 minutes of running: the jump made empty windows", len(ws))
+	}
+}
