@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // fixture writes a closed, valid outbox with n records and some state, and
@@ -190,6 +192,23 @@ func TestFlippedByteInPages(t *testing.T) {
 	if detected == 0 {
 		t.Error("no flip detected")
 	}
+}
+
+func TestForeignBboltFileMovedAside(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "outbox.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(0, db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("someone-else"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("k"), []byte("v"))
+	}))
+	must(0, db.Close())
+	checkMovedAside(t, path, nil)
 }
 
 func TestKeepCorruptPrunesOldFiles(t *testing.T) {

@@ -202,6 +202,11 @@ func verify(db *bolt.DB, opts Options, st *fileState) error {
 		recs := tx.Bucket(bucketRecords)
 		sb := tx.Bucket(bucketState)
 		if meta == nil && recs == nil && sb == nil {
+			if err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+				return corrupt("a bbolt file of something else (bucket %q)", name)
+			}); err != nil {
+				return err
+			}
 			st.state = map[string][]byte{}
 			st.seqKnown = true
 			return nil // fresh file

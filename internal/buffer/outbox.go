@@ -70,6 +70,7 @@ type Outbox struct {
 	stagedState  map[string][]byte // nil value: delete
 	lastSeq      uint64            // last seq handed out by Stage
 	encBuf       []byte
+	dropLog      dropLog
 	ackBuf       []uint64
 	beforeCommit func() error // test seam: runs inside the tx after all writes; an error aborts it
 
@@ -420,11 +421,27 @@ func (o *Outbox) Commit() error {
 	o.committed = make(chan struct{})
 	o.mu.Unlock()
 	o.viewMu.Unlock()
-	if res.dropped > prevDropped+extra {
-		o.log.Warn("buffer: outbox full, oldest records dropped", "path", o.path,
-			"dropped", res.dropped-prevDropped-extra, "dropped_total", res.dropped, "max_bytes", o.opts.MaxBytes)
+	if n := res.dropped - prevDropped - extra; n > 0 {
+		o.dropLog.note(o.log, res.at, n, res.dropped, o.opts.MaxBytes, o.path)
 	}
 	return nil
+}
+
+// dropLog rate-limits the "outbox full" line: during a long outage every
+// commit drops, and one line a minute with the count says as much.
+type dropLog struct {
+	last    time.Time
+	pending uint64
+}
+
+func (d *dropLog) note(log *slog.Logger, now time.Time, n, total uint64, maxBytes int64, path string) {
+	d.pending += n
+	if !d.last.IsZero() && now.Sub(d.last) < time.Minute && now.After(d.last) {
+		return
+	}
+	log.Warn("buffer: outbox full, oldest records dropped", "path", path,
+		"dropped", d.pending, "dropped_total", total, "max_bytes", maxBytes)
+	d.last, d.pending = now, 0
 }
 
 type commitResult struct {
@@ -559,7 +576,8 @@ func (o *Outbox) replaceLive(cause error) error {
 	// No Close: after a panic bbolt's own locks may be held for good. The
 	// handle (fd, mmap, lock on the renamed file) is leaked once.
 	o.mu.Lock()
-	lost := o.stats.Depth
+	// Acked records were delivered: not lost, even if not yet deleted.
+	lost := max(o.stats.Depth-len(o.acked)-len(o.inflight), 0)
 	committedSeq := o.stats.LastSeq
 	o.mu.Unlock()
 	old := &fileState{seq: max(committedSeq, o.lastSeq), seqKnown: true}

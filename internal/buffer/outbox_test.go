@@ -535,3 +535,17 @@ func TestConcurrentAckPendingDuringCommit(t *testing.T) {
 		t.Fatalf("final stats %+v", s)
 	}
 }
+
+func TestDropLogRateLimited(t *testing.T) {
+	log, lb := newLogger()
+	var d dropLog
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	d.note(log, t0, 5, 5, 1<<20, "p")
+	d.note(log, t0.Add(time.Second), 7, 12, 1<<20, "p")
+	d.note(log, t0.Add(30*time.Second), 1, 13, 1<<20, "p")
+	d.note(log, t0.Add(61*time.Second), 2, 15, 1<<20, "p")
+	lines := strings.Split(strings.TrimSpace(lb.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "dropped=5 ") || !strings.Contains(lines[1], "dropped=10 dropped_total=15") {
+		t.Fatalf("drop log lines:\n%s", lb)
+	}
+}
