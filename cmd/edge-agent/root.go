@@ -26,6 +26,7 @@ buffers them durably and publishes them over MQTT.`,
 		newReplayCmd(),
 		newConfigCmd(),
 		newStatusCmd(),
+		newPlateCmd(),
 		newVersionCmd(),
 	)
 	return root
