@@ -426,10 +426,13 @@ func (w *NFCWorld) Specs(plateKV ...[2]string) ([]sensor.Spec, error) {
 
 // Readings appends every reading of the world to dst in time order: field
 // changes of plate p as sensor p, successful polls as sensor Plates (token
-// readings, Channel 0). At equal times plates come before the reader.
+// readings, Channel 0). At equal times plates come before the reader. Each
+// plate ends with one more field,0 at DurationMs, the recorder's last look
+// at NS_REG: without it a replay would stop at the last change and never
+// learn that the last tap's field stayed off for merge_ms.
 func (w *NFCWorld) Readings(dst []sensor.Reading) []sensor.Reading {
 	n := w.cfg.Plates
-	pos := make([]int, n) // 2*interval index + (0 start, 1 end)
+	pos := make([]int, n) // 2*nfcSpan index + (0 start, 1 end)
 	pi := 0
 	for {
 		best, bestT := -1, int64(0)
@@ -452,11 +455,15 @@ func (w *NFCWorld) Readings(dst []sensor.Reading) []sensor.Reading {
 			continue
 		}
 		if best < 0 {
-			return dst
+			break
 		}
 		dst = append(dst, sensor.Reading{TMs: bestT, Sensor: best, Value: int64(1 - pos[best]%2)})
 		pos[best]++
 	}
+	for p := range n {
+		dst = append(dst, sensor.Reading{TMs: w.cfg.DurationMs, Sensor: p})
+	}
+	return dst
 }
 
 // WriteTrace renders the world as a trace-v1 file: field changes of every
