@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -492,5 +493,36 @@ func TestRunReportsRefusal(t *testing.T) {
 	waitFor(t, 5*time.Second, "error reported", func() bool { return p.Status().LastError != "" })
 	if st := p.Status(); st.Connected || !strings.Contains(st.LastError, "not authorized") {
 		t.Errorf("status %+v", st)
+	}
+}
+
+// aheadOutbox reports a LastSeq that counts a record staged but not yet
+// committed, as an outbox might.
+type aheadOutbox struct {
+	*memOutbox
+	ahead atomic.Uint64
+}
+
+func (o *aheadOutbox) LastSeq() uint64 { return o.memOutbox.LastSeq() + o.ahead.Load() }
+
+// A record inside the backlog range that is committed after the connect is
+// still sent on this connection.
+func TestBacklogRecordCommittedLate(t *testing.T) {
+	b := startBroker(t, "127.0.0.1:0")
+	rec := record(t, b, base+"#")
+	ob := &aheadOutbox{memOutbox: newMemOutbox()}
+	ob.ahead.Store(1)
+	for i := 0; i < 5; i++ {
+		ob.add("store")
+	}
+	p := newPublisher(t, testConfig(b.URL()), ob)
+	runPublisher(t, p)
+	waitFor(t, 5*time.Second, "first five", func() bool { return ob.pendingCount() == 0 })
+	ob.ahead.Store(0)
+	late := ob.add("store") // seq 6: the backlog boundary at connect
+	waitFor(t, 3*time.Second, "late record acked", func() bool { return ob.isAcked(late) })
+	waitFor(t, 2*time.Second, "late record seen", func() bool { return len(rec.seqs()) == 6 })
+	if st := p.Status(); st.Reconnects != 0 || st.BacklogRemaining != 0 {
+		t.Errorf("status %+v: want no reconnect and nothing left", st)
 	}
 }

@@ -108,7 +108,8 @@ func (p *Publisher) send(ctx context.Context, c *connection, backlogEnd uint64, 
 		backQ      []Record
 		liveQ      []Record
 		backDone   = backlogEnd == 0
-		liveDirty  = true // read the live side at least once
+		backDirty  = true // worth reading the backlog side
+		liveDirty  = true // worth reading the live side
 		lim        = newLimiter(p.cfg.BacklogRate, time.Now())
 		poll       = time.NewTicker(livePoll)
 	)
@@ -130,9 +131,9 @@ func (p *Publisher) send(ctx context.Context, c *connection, backlogEnd uint64, 
 		case <-c.lost:
 			return false
 		case <-p.ob.Committed():
-			liveDirty = true
+			liveDirty, backDirty = true, true
 		case <-poll.C:
-			liveDirty = true
+			liveDirty, backDirty = true, true
 		case <-timer:
 		}
 		return true
@@ -158,7 +159,7 @@ func (p *Publisher) send(ctx context.Context, c *connection, backlogEnd uint64, 
 			liveQ = recs
 			liveDirty = len(recs) == p.cfg.BatchSize // more may follow at once
 		}
-		if len(backQ) == 0 && !backDone {
+		if len(backQ) == 0 && !backDone && backDirty {
 			recs, err := p.ob.Pending(backCursor, p.cfg.BatchSize)
 			if err != nil {
 				p.log.Error("outbox read failed", "err", err)
@@ -172,10 +173,12 @@ func (p *Publisher) send(ctx context.Context, c *connection, backlogEnd uint64, 
 				n++
 			}
 			backQ = recs[:n]
-			// A short batch, or one reaching past the backlog, is its end
-			// (LastSeq counts committed records only).
-			backDone = n < p.cfg.BatchSize
-			if n == 0 {
+			// The backlog ends at a record past backlogEnd or at backlogEnd
+			// itself. A short batch short of it is re-read at the next wake,
+			// in case an outbox's LastSeq counted records not yet committed.
+			backDone = n < len(recs) || (n > 0 && recs[n-1].Seq == backlogEnd)
+			backDirty = n == p.cfg.BatchSize
+			if backDone && n == 0 {
 				p.backlogLeft.Store(0)
 			}
 		}
@@ -216,6 +219,9 @@ func (p *Publisher) send(ctx context.Context, c *connection, backlogEnd uint64, 
 			lim.take()
 			payload = markHistorical(payload)
 			if rec.Seq >= backlogEnd {
+				backDone = true
+			}
+			if backDone && len(backQ) == 0 {
 				p.backlogLeft.Store(0)
 			} else {
 				p.backlogLeft.Store(backlogEnd - rec.Seq)
