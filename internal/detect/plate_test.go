@@ -290,3 +290,63 @@ func BenchmarkPlateFeed(b *testing.B) {
 		t += 5000
 	}
 }
+
+// FuzzNFCDetectors drives both NFC detectors with arbitrary readings (any
+// value, empty or long tokens, repeated times): no panic, events in time
+// order and never more taps than the field came on, nor more check-ins
+// than token polls.
+// Rerun: go test -run '^$' -fuzz FuzzNFCDetectors -fuzztime 30s ./internal/detect/
+func FuzzNFCDetectors(f *testing.F) {
+	f.Add([]byte{0, 1, 200, 0, 5, 1, 255, 0})
+	f.Add([]byte{10, 3, 0xaa, 0xbb, 0xcc, 10, 3, 0xaa, 0xbb, 0xcc, 255, 1, 0xaa})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pl := buildNFC(t, plateSpec(t, [2]string{"merge_ms", "300"}, [2]string{"min_tap_ms", "20"}), 0)
+		rd := buildNFC(t, readerSpec(t, 2000), 1)
+		var evs []sensor.Event
+		var tm, rises, tokens int64
+		on := false
+		for i := 0; i+1 < len(b); i += 2 {
+			tm += int64(b[i]) * 7
+			v := int64(b[i+1])
+			if v < 3 { // a field reading: 0, 1 or garbage 2
+				if v == 1 && !on {
+					rises++
+				}
+				if v <= 1 {
+					on = v == 1
+				}
+				evs = pl.Feed(sensor.Reading{TMs: tm, Sensor: 0, Value: v}, evs)
+				continue
+			}
+			n := min(int(v%8), len(b)-i-2)
+			tok := b[i+2 : i+2+n]
+			if n > 0 {
+				tokens++
+			}
+			evs = rd.Feed(sensor.Reading{TMs: tm, Sensor: 1, Token: tok}, evs)
+			i += n
+		}
+		evs = pl.Flush(tm+1000, evs)
+		evs = rd.Flush(tm+2000, evs)
+		var taps, checkins int64
+		last := [2]int64{-1, -1}
+		for _, e := range evs {
+			if e.TMs < last[e.Sensor] {
+				t.Fatalf("events out of order: %+v", evs)
+			}
+			last[e.Sensor] = e.TMs
+			switch e.Type {
+			case sensor.Tap:
+				taps++
+			case sensor.Checkin:
+				checkins++
+			}
+		}
+		if taps > rises || checkins > tokens {
+			t.Fatalf("%d taps for %d rises, %d check-ins for %d token polls", taps, rises, checkins, tokens)
+		}
+		if rd.(*reader).tracked() != 0 {
+			t.Fatalf("tokens kept after a quiet repeat window")
+		}
+	})
+}
