@@ -45,7 +45,21 @@ func newBatchConn(c net.Conn, writeTimeout time.Duration) *batchConn {
 	return b
 }
 
-func (b *batchConn) Read(p []byte) (int, error) { return b.r.Read(p) }
+// Read reads through the buffer. When the flusher closed the connection
+// after a failed write, the reader gets that write error (e.g. "connection
+// reset") rather than "use of closed network connection".
+func (b *batchConn) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && errors.Is(err, net.ErrClosed) {
+		b.mu.Lock()
+		werr := b.err
+		b.mu.Unlock()
+		if werr != nil {
+			err = werr
+		}
+	}
+	return n, err
+}
 
 // Write queues p; it fails only once the connection has failed or closed.
 func (b *batchConn) Write(p []byte) (int, error) {

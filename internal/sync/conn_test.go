@@ -2,6 +2,7 @@ package sync
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -64,8 +65,8 @@ func TestBatchConnWriteErrorClosesConnection(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	// the reader (paho's) sees the connection is gone
-	if _, err := bc.Read(make([]byte, 1)); err == nil {
-		t.Error("read succeeded on a failed connection")
+	if _, err := bc.Read(make([]byte, 1)); err == nil || errors.Is(err, net.ErrClosed) {
+		t.Errorf("read on a failed connection: %v, want the write error", err)
 	}
 	bc.Close()
 }
