@@ -329,6 +329,9 @@ func (a *Agent) runSource(ctx context.Context, i int, env *SourceEnv) {
 	open := a.opts.OpenSource
 	if open == nil {
 		open = openSource
+		if k := sensor.Kind(sc.Kind); k == sensor.KindNFCPlate || k == sensor.KindNFCReader {
+			open = a.openNFCSource
+		}
 	}
 	emit := func(ch int, v int64, tok []byte, at time.Time) {
 		r := sensor.Reading{TMs: a.mono(at), Sensor: i, Channel: ch, Value: v, Token: tok}

@@ -34,6 +34,7 @@ type Config struct {
 	Timezone     string          `yaml:"timezone"`
 	Clock        ClockConfig     `yaml:"clock"`
 	MQTT         mqttsync.Config `yaml:"mqtt"`
+	NFC          NFCStoreConfig  `yaml:"nfc"`
 	Buffer       BufferConfig    `yaml:"buffer"`
 	Sensors      []SensorConfig  `yaml:"sensors"`
 
@@ -91,27 +92,53 @@ type SensorConfig struct {
 	TimingBudget time.Duration `yaml:"timing_budget"`
 	ROI          ROIConfig     `yaml:"roi"`
 
+	// A tof-presence sensor read through an ADC instead of a VL53L1X: a
+	// Sharp GP2Y0A analog distance sensor on one MCP3008 input.
+	ADC     string  `yaml:"adc"`     // mcp3008; empty: a VL53L1X on bus
+	SPI     string  `yaml:"spi"`     // the MCP3008's SPI port: /dev/spidev0.0, SPI0.1
+	Channel *int    `yaml:"channel"` // the MCP3008 input the sensor is wired to, 0..7
+	Sharp   string  `yaml:"sharp"`   // gp2y0a21yk0f (10-80 cm, default), gp2y0a02yk0f (20-150 cm)
+	Vref    float64 `yaml:"vref"`    // volts on the MCP3008's VREF pin (default 3.3)
+	// SampleEvery is one tof-presence reading every this long: the VL53L1X's
+	// inter-measurement period (default 100ms), or how often the Sharp
+	// sensor's output is converted (default 50ms; it updates every ~38 ms).
+	SampleEvery time.Duration `yaml:"sample_every"`
+
+	// NFC holds the keys of smart plates and check-in readers.
+	NFC *NFCSensorConfig `yaml:"nfc"`
+
 	// Simulate replaces the hardware with an emulated chip fed by a
 	// simulated crowd (the demo, tests, a technician's dry run).
 	Simulate *SimConfig `yaml:"simulate"`
 }
 
-// ROIConfig is the pair of VL53L1X regions of interest for a two-zone door.
+// ROIConfig is the VL53L1X region of interest: the pair of zones of a
+// two-zone door (z0_center, z1_center), or the one zone of a tof-presence
+// sensor (center; default the whole 16x16 array centred on SPAD 199).
 type ROIConfig struct {
 	Width    int   `yaml:"width"`
 	Height   int   `yaml:"height"`
 	Z0Center uint8 `yaml:"z0_center"`
 	Z1Center uint8 `yaml:"z1_center"`
+	Center   uint8 `yaml:"center"`
 }
 
 // SimConfig describes the simulated crowd a sensor sees.
 type SimConfig struct {
-	Seed      int64   `yaml:"seed"`
-	PerMinute float64 `yaml:"per_minute"` // people reaching the sensed line per minute
+	Seed int64 `yaml:"seed"`
+	// PerMinute is the people reaching the sensed line per minute; for a
+	// shelf, the shoppers who come to browse it per minute (while it is free).
+	PerMinute float64 `yaml:"per_minute"`
 	// Mix of behaviours for a door: share who walk in (the rest walk out).
 	InShare float64 `yaml:"in_share"`
 	// MountMM is the ceiling height of a simulated ToF sensor.
 	MountMM int `yaml:"mount_mm"`
+	// PassersPerMinute is, for a shelf, the people who only walk past in
+	// the aisle per minute (default 2).
+	PassersPerMinute *float64 `yaml:"passers_per_minute"`
+	// AisleMM is, for a shelf, the distance from the sensor to the far side
+	// of the aisle (default 1800).
+	AisleMM int `yaml:"aisle_mm"`
 }
 
 // ByteSize is a size in bytes written as 65536, 64KiB, 64MiB or 1GiB.
@@ -236,13 +263,16 @@ func (c *Config) Specs() ([]sensor.Spec, error) {
 	out := make([]sensor.Spec, 0, len(c.Sensors))
 	for i, s := range c.Sensors {
 		key := fmt.Sprintf("sensors[%d]", i)
-		kv := make([][2]string, 0, len(s.Params))
-		for _, k := range sortedParamKeys(s.Params) {
-			kv = append(kv, [2]string{k, s.Params[k]})
-		}
-		sp, err := sensor.NewSpec(s.ID, sensor.Kind(s.Kind), sensor.Role(s.Role), kv)
+		sp, err := sensor.NewSpec(s.ID, sensor.Kind(s.Kind), sensor.Role(s.Role), nil)
 		if err != nil {
 			return nil, c.errf(key, "%v", err)
+		}
+		// One key at a time, so that a bad role key (dwell_min_ms: 0) is
+		// reported at its own line.
+		for _, k := range sortedParamKeys(s.Params) {
+			if err := sp.Set(k, s.Params[k]); err != nil {
+				return nil, c.errf(key+".params."+k, "%v", err)
+			}
 		}
 		out = append(out, sp)
 	}

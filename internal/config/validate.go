@@ -53,6 +53,9 @@ func (c *Config) Validate() error {
 	if err := c.validateMQTT(); err != nil {
 		return err
 	}
+	if err := c.validateNFC(); err != nil {
+		return err
+	}
 	bo := c.Buffer.Options()
 	if err := bo.Validate(); err != nil {
 		return c.errf("buffer", "%v", err)
@@ -78,6 +81,9 @@ func (c *Config) Validate() error {
 		if _, err := detect.New(sp, i); err != nil {
 			return c.errf(fmt.Sprintf("sensors[%d].params", i), "%v", err)
 		}
+	}
+	if err := c.checkPlateShelves(specs); err != nil {
+		return err
 	}
 	if err := aggregate.CheckRates(specs); err != nil {
 		return c.errf("sensors", "%v", err)
@@ -151,28 +157,176 @@ func (c *Config) validateSensor(i int) error {
 	if s.MinPulse < 0 || s.MinPulse > 10*time.Second {
 		return c.errf(key("min_pulse"), "%v: want 0 to 10s", s.MinPulse)
 	}
+	if err := c.validateRanging(i); err != nil {
+		return err
+	}
+	if err := c.validateNFCSensor(i); err != nil {
+		return err
+	}
 	if s.Simulate != nil {
 		return c.validateSim(i)
 	}
 	switch k {
 	case sensor.KindToF2Zone, sensor.KindToFPresence:
+		if s.ADC != "" {
+			if s.SPI == "" {
+				return c.errf(key("spi"), "required with adc: %s: the SPI port it is on, e.g. /dev/spidev0.0 (CE0) or SPI0.1 (CE1)", s.ADC)
+			}
+			break
+		}
 		if s.Bus == "" {
 			return c.errf(key("bus"), "required for a %s sensor: the I2C bus, e.g. 1 for /dev/i2c-1", k)
 		}
+	case sensor.KindBeamPair, sensor.KindPulse, sensor.KindPIR:
+		if len(s.Pins) == 0 {
+			return c.errf(key("pins"), "required for a %s sensor: map its channels (%s) to GPIO names, e.g. %s: GPIO5", k, strings.Join(k.Channels(), ", "), k.Channels()[0])
+		}
+		if k == sensor.KindBeamPair && (s.Pins["a"] == "" || s.Pins["b"] == "") {
+			return c.errf(key("pins"), "a beam-pair needs both a (street side) and b (store side)")
+		}
+		if k == sensor.KindPIR && s.Pins["motion"] == "" {
+			return c.errf(key("pins"), "a pir sensor needs motion: the GPIO its output is wired to, e.g. motion: GPIO23")
+		}
+	}
+	return nil
+}
+
+// Sharp models a tof-presence sensor on an ADC may be; the first is the default.
+var sharpModels = []string{"gp2y0a21yk0f", "gp2y0a02yk0f"}
+
+// vl53l1xBudgets are the timing budgets the VL53L1X supports (15 ms in
+// short mode only).
+var vl53l1xBudgets = []time.Duration{15, 20, 33, 50, 100, 200, 500}
+
+// validateRanging checks how a distance sensor ranges: a VL53L1X's mode,
+// budget and region of interest, or a Sharp sensor on an MCP3008 input.
+// Simulated sensors use the same keys (they run the same drivers), so
+// these are checked for them too.
+func (c *Config) validateRanging(i int) error {
+	s := &c.Sensors[i]
+	key := func(k string) string { return fmt.Sprintf("sensors[%d].%s", i, k) }
+	k := sensor.Kind(s.Kind)
+	vl, presence := k == sensor.KindToF2Zone, k == sensor.KindToFPresence
+	if presence && s.ADC == "" {
+		vl = true
+	}
+	onlyPresence := []struct {
+		name string
+		set  bool
+	}{{"adc", s.ADC != ""}, {"spi", s.SPI != ""}, {"channel", s.Channel != nil}, {"sharp", s.Sharp != ""},
+		{"vref", s.Vref != 0}, {"sample_every", s.SampleEvery != 0}}
+	for _, f := range onlyPresence {
+		switch {
+		case !f.set:
+		case !presence:
+			return c.errf(key(f.name), "only a tof-presence sensor has %s (this one is %s)", f.name, k)
+		case s.ADC == "" && f.name != "sample_every":
+			return c.errf(key(f.name), "%s belongs to a Sharp sensor on an ADC: add adc: mcp3008 (or remove %s for a VL53L1X on bus)", f.name, f.name)
+		}
+	}
+	if !vl {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"bus", s.Bus != ""}, {"address", s.Address != 0}, {"xshut", s.XShut != ""}, {"interrupt", s.Interrupt != ""},
+			{"distance_mode", s.DistanceMode != ""}, {"timing_budget", s.TimingBudget != 0}, {"roi", s.ROI != (ROIConfig{})}} {
+			if f.set && presence {
+				return c.errf(key(f.name), "%s is a VL53L1X setting; this sensor is a Sharp on adc: %s", f.name, s.ADC)
+			}
+		}
+	}
+	if vl {
 		switch s.DistanceMode {
 		case "", "short", "long":
 		default:
 			return c.errf(key("distance_mode"), "%q: want short or long", s.DistanceMode)
 		}
-		if r := s.ROI; k == sensor.KindToF2Zone && (r.Width != 0 || r.Height != 0) && (r.Width < 4 || r.Width > 16 || r.Height < 4 || r.Height > 16) {
+		if b := s.TimingBudget; b != 0 {
+			ok := false
+			for _, v := range vl53l1xBudgets {
+				ok = ok || b == v*time.Millisecond && (v != 15 || s.DistanceMode == "short")
+			}
+			if !ok {
+				return c.errf(key("timing_budget"), "%v: the VL53L1X supports 20ms, 33ms, 50ms, 100ms, 200ms or 500ms (15ms in short mode)", b)
+			}
+		}
+		if r := s.ROI; (r.Width != 0 || r.Height != 0) && (r.Width < 4 || r.Width > 16 || r.Height < 4 || r.Height > 16) {
 			return c.errf(key("roi"), "width and height must be 4..16 SPADs, got %dx%d", r.Width, r.Height)
 		}
-	case sensor.KindBeamPair, sensor.KindPulse, sensor.KindPIR:
-		if len(s.Pins) == 0 {
-			return c.errf(key("pins"), "required for a %s sensor: map its channels (%s) to GPIO names, e.g. a: GPIO5", k, strings.Join(k.Channels(), ", "))
+		if r := s.ROI; presence && (r.Z0Center != 0 || r.Z1Center != 0) {
+			return c.errf(key("roi"), "a tof-presence sensor ranges one zone: give its center (SPAD number, 199 = optical centre), not z0_center/z1_center")
 		}
-		if k == sensor.KindBeamPair && (s.Pins["a"] == "" || s.Pins["b"] == "") {
-			return c.errf(key("pins"), "a beam-pair needs both a (street side) and b (store side)")
+		if r := s.ROI; !presence && r.Center != 0 {
+			return c.errf(key("roi.center"), "a tof-2zone sensor ranges two zones: give z0_center and z1_center")
+		}
+	}
+	if !presence {
+		return nil
+	}
+	if s.ADC != "" {
+		if s.ADC != "mcp3008" {
+			return c.errf(key("adc"), "%q: the supported ADC is mcp3008 (leave adc out for a VL53L1X on bus)", s.ADC)
+		}
+		if s.Channel == nil {
+			return c.errf(key("channel"), "required with adc: mcp3008: the input the Sharp sensor's output is wired to, 0..7")
+		}
+		if ch := *s.Channel; ch < 0 || ch > 7 {
+			return c.errf(key("channel"), "%d is out of range: the MCP3008 has inputs 0..7", ch)
+		}
+		if s.Sharp != "" && !slices.Contains(sharpModels, strings.ToLower(s.Sharp)) {
+			return c.errf(key("sharp"), "%q is not a supported Sharp model: want gp2y0a21yk0f (10-80 cm) or gp2y0a02yk0f (20-150 cm)", s.Sharp)
+		}
+		if s.Vref != 0 && !(s.Vref >= 1 && s.Vref <= 5.5) {
+			return c.errf(key("vref"), "%v V: want the MCP3008's VREF, 1 to 5.5 V (usually 3.3)", s.Vref)
+		}
+		if e := s.SampleEvery; e != 0 && (e < 10*time.Millisecond || e > time.Second) {
+			return c.errf(key("sample_every"), "%v: want 10ms to 1s (the Sharp sensor updates every ~38ms)", e)
+		}
+		return nil
+	}
+	if e := s.SampleEvery; e != 0 {
+		budget := s.TimingBudget
+		if budget == 0 {
+			budget = DefaultPresenceBudget
+		}
+		if e < budget || e > 10*time.Second {
+			return c.errf(key("sample_every"), "%v: want from the timing budget (%v) to 10s", e, budget)
+		}
+	}
+	return nil
+}
+
+// DefaultPresenceBudget is a tof-presence VL53L1X's timing budget when the
+// config gives none, and DefaultPresenceEvery its measurement period.
+const (
+	DefaultPresenceBudget = 50 * time.Millisecond
+	DefaultPresenceEvery  = 100 * time.Millisecond
+	DefaultSharpEvery     = 50 * time.Millisecond
+)
+
+// checkPlateShelves names the key when a plate's shelf is not a shelf.
+func (c *Config) checkPlateShelves(specs []sensor.Spec) error {
+	byID := map[string]sensor.Spec{}
+	var shelves []string
+	for _, sp := range specs {
+		byID[sp.ID] = sp
+		if sp.Role == sensor.RoleShelf {
+			shelves = append(shelves, sp.ID)
+		}
+	}
+	for i, sp := range specs {
+		if sp.Role != sensor.RolePlate || sp.Shelf == "" {
+			continue
+		}
+		key := fmt.Sprintf("sensors[%d].params.shelf", i)
+		sh, ok := byID[sp.Shelf]
+		switch {
+		case !ok && len(shelves) == 0:
+			return c.errf(key, "%q: no sensor has that id, and no shelf sensor is configured (a plate's taps are rated against its shelf's stop-bys)", sp.Shelf)
+		case !ok:
+			return c.errf(key, "%q: no sensor has that id (shelves: %s)", sp.Shelf, strings.Join(shelves, ", "))
+		case sh.Role != sensor.RoleShelf:
+			return c.errf(key, "%q is a %s sensor, not a shelf", sp.Shelf, sh.Role)
 		}
 	}
 	return nil
@@ -181,14 +335,45 @@ func (c *Config) validateSensor(i int) error {
 func (c *Config) validateSim(i int) error {
 	s := c.Sensors[i].Simulate
 	key := func(k string) string { return fmt.Sprintf("sensors[%d].simulate.%s", i, k) }
+	if c.Sensors[i].Role == string(sensor.RoleShelf) {
+		return c.validateSimShelf(i)
+	}
 	if s.PerMinute <= 0 || s.PerMinute > 600 {
 		return c.errf(key("per_minute"), "%v: want more than 0 and at most 600 people a minute", s.PerMinute)
+	}
+	if s.PassersPerMinute != nil {
+		return c.errf(key("passers_per_minute"), "only a simulated shelf has passers_per_minute (aisle passers-by); a %s line's people are per_minute", c.Sensors[i].Role)
+	}
+	if s.AisleMM != 0 {
+		return c.errf(key("aisle_mm"), "only a simulated shelf has aisle_mm")
 	}
 	if s.InShare < 0 || s.InShare > 1 {
 		return c.errf(key("in_share"), "%v: want a share from 0 to 1", s.InShare)
 	}
 	if s.MountMM != 0 && (s.MountMM < 1800 || s.MountMM > 4000) {
 		return c.errf(key("mount_mm"), "%d: want 1800 to 4000 mm", s.MountMM)
+	}
+	return nil
+}
+
+// validateSimShelf checks the simulated aisle in front of a shelf.
+func (c *Config) validateSimShelf(i int) error {
+	s := c.Sensors[i].Simulate
+	key := func(k string) string { return fmt.Sprintf("sensors[%d].simulate.%s", i, k) }
+	if !(s.PerMinute > 0 && s.PerMinute <= 60) {
+		return c.errf(key("per_minute"), "%v: want more than 0 and at most 60 shoppers a minute coming to browse the shelf", s.PerMinute)
+	}
+	if p := s.PassersPerMinute; p != nil && !(*p >= 0 && *p <= 120) {
+		return c.errf(key("passers_per_minute"), "%v: want 0 to 120 people a minute walking past in the aisle", *p)
+	}
+	if s.AisleMM != 0 && (s.AisleMM < 1000 || s.AisleMM > 10000) {
+		return c.errf(key("aisle_mm"), "%d: want 1000 to 10000 mm from the sensor to the far side of the aisle", s.AisleMM)
+	}
+	if s.InShare != 0 {
+		return c.errf(key("in_share"), "a shelf has no direction: in_share is for doors")
+	}
+	if s.MountMM != 0 {
+		return c.errf(key("mount_mm"), "a shelf sensor looks across the aisle, not down: use aisle_mm")
 	}
 	return nil
 }
