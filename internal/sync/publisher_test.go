@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/omo-edge/edge-agent/internal/broker"
 )
 
@@ -405,7 +407,7 @@ func TestLastWillOnConnectionKilled(t *testing.T) {
 		}
 		return out
 	}
-	live := record(t, b, base+"status")
+	live := watch(t, b.URL(), base+"status") // another MQTT client
 	waitFor(t, 5*time.Second, "online", func() bool { return len(live.all()) == 1 })
 	if got := states(); len(got) != 1 || got[0] != "online" {
 		t.Fatalf("retained status %v, want online", got)
@@ -421,6 +423,36 @@ func TestLastWillOnConnectionKilled(t *testing.T) {
 	if got := states(); len(got) != 1 || got[0] != "online" {
 		t.Fatalf("retained status after reconnect %v, want online", got)
 	}
+	var seen []string
+	for _, m := range live.all() {
+		var s struct{ State string }
+		_ = json.Unmarshal(m.Payload, &s)
+		seen = append(seen, s.State)
+	}
+	if strings.Join(seen, ",") != "online,offline,online" {
+		t.Errorf("watcher saw %v, want online, offline (the will), online", seen)
+	}
+}
+
+// watch subscribes a separate paho client to filter.
+func watch(t *testing.T, url, filter string) *recorder {
+	t.Helper()
+	r := &recorder{}
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("watcher").
+		SetAutoReconnect(false).SetProtocolVersion(4))
+	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("watcher: %v", tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(10) })
+	tok := c.Subscribe(filter, 1, func(_ paho.Client, m paho.Message) {
+		r.mu.Lock()
+		r.msgs = append(r.msgs, received{Topic: m.Topic(), Payload: append([]byte(nil), m.Payload()...), At: time.Now()})
+		r.mu.Unlock()
+	})
+	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("watcher subscribe: %v", tok.Error())
+	}
+	return r
 }
 
 func TestHealthPublishedRetained(t *testing.T) {
