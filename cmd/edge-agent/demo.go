@@ -21,6 +21,7 @@ import (
 
 type demoOptions struct {
 	duration   time.Duration
+	window     time.Duration
 	brokerURL  string
 	stateDir   string
 	configPath string
@@ -47,6 +48,7 @@ process, and every message the agent publishes is shown as it arrives.`,
 		},
 	}
 	cmd.Flags().DurationVarP(&opts.duration, "duration", "d", 0, "stop after this long (default: until Ctrl-C)")
+	cmd.Flags().DurationVarP(&opts.window, "window", "w", 0, "window length (default: the config's, 10s)")
 	cmd.Flags().StringVar(&opts.brokerURL, "broker", "", "publish to this broker instead of an embedded one")
 	cmd.Flags().StringVar(&opts.stateDir, "state-dir", "", "keep the outbox here (default: a temporary directory, removed at exit)")
 	cmd.Flags().StringVarP(&opts.configPath, "config", "c", "", "a simulated store config instead of the built-in one")
@@ -67,6 +69,9 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 	}
 	if opts.stateDir != "" {
 		cfg.StateDir = opts.stateDir
+	}
+	if opts.window != 0 {
+		cfg.Window = opts.window
 	}
 	if cfg.StateDir == "" {
 		dir, err := os.MkdirTemp("", "edge-agent-demo-")
@@ -169,9 +174,16 @@ func (v *demoView) show(topic string, payload []byte) {
 		sensors := v.pending[ws]
 		delete(v.pending, ws)
 		sort.Strings(sensors)
-		fmt.Fprintf(v.w, "%s–%s%s  %s | store: in %v out %v passers-by %v entry rate %s occupancy %v\n",
+		extra := ""
+		if r := rateMap(m["stop_by_rate"]); r != "" {
+			extra += " | stop-by rate " + r
+		}
+		if r := rateMap(m["tap_rate"]); r != "" {
+			extra += " | tap rate " + r
+		}
+		fmt.Fprintf(v.w, "%s–%s%s  %s | store: in %v out %v passers-by %v entry rate %s occupancy %v%s\n",
 			clock(ws), clock(m["window_end"]), hist, strings.Join(sensors, " | "),
-			m["entries"], m["exits"], m["passersby"], rate(m["entry_rate"]), m["occupancy"])
+			m["entries"], m["exits"], m["passersby"], rate(m["entry_rate"]), m["occupancy"], extra)
 	default:
 		if strings.HasSuffix(topic, "/status") {
 			fmt.Fprintf(v.w, "status: %s\n", m["state"])
@@ -185,8 +197,33 @@ func roleSummary(m map[string]any) string {
 		return fmt.Sprintf("in %v out %v", m["entries"], m["exits"])
 	case "passerby":
 		return fmt.Sprintf("passers-by %v", m["passersby"])
+	case "shelf":
+		s := fmt.Sprintf("stop-bys %v", m["stop_bys"])
+		if p50, ok := m["dwell_p50_ms"].(float64); ok {
+			s += fmt.Sprintf(" dwell p50 %.1fs", p50/1000)
+		}
+		return s
+	case "plate":
+		return fmt.Sprintf("taps %v", m["taps"])
+	case "checkin":
+		return fmt.Sprintf("check-ins %v", m["checkins"])
 	}
 	return ""
+}
+
+// rateMap renders {"shelf-a":0.14,"shelf-b":null} as "shelf-a 0.14 shelf-b -".
+func rateMap(v any) string {
+	m, _ := v.(map[string]any)
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	var parts []string
+	for _, k := range ks {
+		parts = append(parts, k+" "+rate(m[k]))
+	}
+	return strings.Join(parts, " ")
 }
 
 func clock(v any) string {
