@@ -50,7 +50,8 @@ type CommandHandler func(name string, payload []byte) (reply []byte)
 type Option func(*Publisher)
 
 // WithHealth publishes health() as retained JSON on "health" at connect and
-// every Config.HealthInterval.
+// every Config.HealthInterval. health must be safe for concurrent use (a
+// slow call may overlap with the next connection's).
 func WithHealth(health func() any) Option { return func(p *Publisher) { p.health = health } }
 
 // WithCommands subscribes to cmd/+ and answers with h.

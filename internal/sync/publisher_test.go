@@ -460,13 +460,13 @@ func TestHealthPublishedRetained(t *testing.T) {
 	rec := record(t, b, base+"health")
 	cfg := testConfig(b.URL())
 	cfg.HealthInterval = 50 * time.Millisecond
-	n := 0
+	var calls atomic.Int64
 	p := newPublisher(t, cfg, newMemOutbox(), WithHealth(func() any {
-		n++ // one goroutine calls it
+		n := calls.Add(1)
 		if n == 2 {
 			panic("health bug")
 		}
-		return map[string]int{"depth": n}
+		return map[string]int64{"depth": n}
 	}))
 	runPublisher(t, p)
 	waitFor(t, 5*time.Second, "three health messages", func() bool { return len(rec.all()) >= 3 })
@@ -556,5 +556,22 @@ func TestBacklogRecordCommittedLate(t *testing.T) {
 	waitFor(t, 2*time.Second, "late record seen", func() bool { return len(rec.seqs()) == 6 })
 	if st := p.Status(); st.Reconnects != 0 || st.BacklogRemaining != 0 {
 		t.Errorf("status %+v: want no reconnect and nothing left", st)
+	}
+}
+
+// A health source that hangs holds up neither publishing nor shutdown.
+func TestHealthSourceHangs(t *testing.T) {
+	b := startBroker(t, "127.0.0.1:0")
+	hang := make(chan struct{})
+	defer close(hang)
+	ob := newMemOutbox()
+	p := newPublisher(t, testConfig(b.URL()), ob, WithHealth(func() any { <-hang; return nil }))
+	stop := runPublisher(t, p)
+	seq := ob.add("store")
+	waitFor(t, 3*time.Second, "record acked", func() bool { return ob.isAcked(seq) })
+	start := time.Now()
+	stop()
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("shutdown took %v with a hung health source", d)
 	}
 }

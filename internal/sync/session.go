@@ -53,9 +53,9 @@ func (p *Publisher) session(ctx context.Context, c *connection) error {
 			}
 		}
 	}
+	// Not waited for: a slow health source must not hold up a reconnect.
 	stopHealth := make(chan struct{})
-	healthDone := make(chan struct{})
-	go p.healthLoop(cl, stopHealth, healthDone)
+	go p.healthLoop(cl, stopHealth)
 
 	fifo := make(chan flight, p.cfg.MaxInflight)
 	slots := make(chan struct{}, p.cfg.MaxInflight)
@@ -66,7 +66,6 @@ func (p *Publisher) session(ctx context.Context, c *connection) error {
 	p.send(ctx, c, backlogEnd, fifo, slots)
 	close(fifo)
 	close(stopHealth)
-	<-healthDone
 
 	if ctx.Err() == nil { // connection lost
 		// paho completes every pending token (with an error) before it
@@ -275,8 +274,7 @@ func (p *Publisher) collect(fifo <-chan flight, slots <-chan struct{}, abandon <
 
 // healthLoop publishes the retained health message at connect and then
 // every HealthInterval.
-func (p *Publisher) healthLoop(cl mqtt.Client, stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
+func (p *Publisher) healthLoop(cl mqtt.Client, stop <-chan struct{}) {
 	if p.health == nil {
 		return
 	}
