@@ -234,3 +234,23 @@ func TestStatusJSONShape(t *testing.T) {
 		t.Errorf("%s %v", b, err)
 	}
 }
+
+// FuzzParseBroker: any string gives an error naming the broker field or a
+// URL with a known scheme and a port, never a panic.
+func FuzzParseBroker(f *testing.F) {
+	for _, s := range []string{"tcp://h:1883", "ssl://[::1]:8883", "wss://h:443/mqtt", "tcp://h", "://", "tcp://:1", "tcp://h:0", "tcp://u@h:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := parseBroker(s)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "broker: ") {
+				t.Fatalf("%q: error %q does not name the field", s, err)
+			}
+			return
+		}
+		if u.Port() == "" || u.Hostname() == "" || u.User != nil {
+			t.Fatalf("%q accepted as %#v", s, u)
+		}
+	})
+}
