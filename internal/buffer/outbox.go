@@ -485,16 +485,6 @@ func (o *Outbox) commitTx(dropped uint64) (res commitResult, err error) {
 			// Keys only ever grow: full pages waste no space.
 			b.FillPercent = 1.0
 
-			for _, s := range o.ackBuf {
-				k := seqKey(s)
-				if v := b.Get(k); v != nil {
-					res.depth--
-					res.bytes -= recordSize(v)
-					if err := b.Delete(k); err != nil {
-						return err
-					}
-				}
-			}
 			for i := range o.staged {
 				r := &o.staged[i]
 				start := len(buf)
@@ -507,6 +497,16 @@ func (o *Outbox) commitTx(dropped uint64) (res commitResult, err error) {
 				}
 				res.depth++
 				res.bytes += recordSize(v)
+			}
+			for _, s := range o.ackBuf {
+				k := seqKey(s)
+				if v := b.Get(k); v != nil {
+					res.depth--
+					res.bytes -= recordSize(v)
+					if err := b.Delete(k); err != nil {
+						return err
+					}
+				}
 			}
 			for k, v := range o.stagedState {
 				var err error

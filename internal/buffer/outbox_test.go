@@ -549,3 +549,48 @@ func TestDropLogRateLimited(t *testing.T) {
 		t.Fatalf("drop log lines:\n%s", lb)
 	}
 }
+
+// txid is bbolt's transaction counter: it grows by one per write
+// transaction, i.e. per durable commit (bbolt fsyncs each one: the data
+// pages, then the meta page).
+func txid(t *testing.T, o *Outbox) int {
+	t.Helper()
+	tx, err := o.db.Begin(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	return tx.ID()
+}
+
+// TestOneTransactionPerCommit: 5000 records with group commits of 1000 and
+// acks in between cost exactly 5 write transactions; acks alone cost none
+// until the next Commit, and an idle Commit costs none.
+func TestOneTransactionPerCommit(t *testing.T) {
+	o, _ := open(t, filepath.Join(t.TempDir(), "outbox.db"), DefaultOptions())
+	defer o.Close()
+	id0 := txid(t, o)
+	commits := 0
+	for i := range 5000 {
+		o.Stage("agg/door-1", payload)
+		if i%7 == 0 && i > 0 {
+			o.Ack(uint64(i - 3)) // acks from the publisher ride along
+		}
+		if o.NeedsCommit() {
+			must(0, o.Commit())
+			commits++
+		}
+	}
+	if got := txid(t, o) - id0; commits != 5 || got != 5 {
+		t.Fatalf("%d Commit calls wrote %d transactions, want 5 and 5", commits, got)
+	}
+	o.Ack(4999, 5000)
+	must(0, o.Commit()) // acks only: one transaction
+	must(0, o.Commit()) // nothing: none
+	if got := txid(t, o) - id0; got != 6 {
+		t.Fatalf("ack-only and idle commits: %d transactions, want 6", got)
+	}
+	if s := o.Stats(); s.Commits != 6 || s.Depth != 5000-714-2 {
+		t.Fatalf("stats %+v", s)
+	}
+}
