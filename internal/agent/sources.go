@@ -12,6 +12,7 @@ import (
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/i2c/i2creg"
+	"periph.io/x/conn/v3/spi/spireg"
 	"periph.io/x/host/v3"
 
 	"github.com/omo-edge/edge-agent/drivers/people-counter/beam"
@@ -89,6 +90,34 @@ func openSource(i int, sc config.SensorConfig, env *SourceEnv) (Source, error) {
 			lines[ch] = p
 		}
 		return newPulseSource(lines, sc, env)
+	case sensor.KindToFPresence:
+		if sc.ADC != "" {
+			port, err := spireg.Open(sc.SPI)
+			if err != nil {
+				return nil, fmt.Errorf("open SPI port %q: %w (is SPI enabled? raspi-config → Interface Options)", sc.SPI, err)
+			}
+			return newSharpSource(port, port, sc)
+		}
+		bus, err := i2creg.Open(sc.Bus)
+		if err != nil {
+			return nil, fmt.Errorf("open I2C bus %q: %w (is I2C enabled? raspi-config → Interface Options)", sc.Bus, err)
+		}
+		opts := presenceOpts(sc, env)
+		if opts.XShut, err = outPin(sc.XShut); err != nil {
+			bus.Close()
+			return nil, err
+		}
+		if opts.Interrupt, err = inPin(sc.Interrupt); err != nil {
+			bus.Close()
+			return nil, err
+		}
+		return newToFPresence(bus, bus, sc, opts)
+	case sensor.KindPIR:
+		p, err := inPin(sc.Pins["motion"])
+		if err != nil {
+			return nil, err
+		}
+		return newPIRSource(p, sc, env)
 	}
 	return nil, fmt.Errorf("kind %s is not supported by the daemon yet", sc.Kind)
 }
