@@ -123,6 +123,8 @@ func New(cfg *config.Config, log *slog.Logger, opts Options) (*Agent, error) {
 			a.clock = TrustedClock{}
 		}
 	}
+	a.origin = a.clock.Now() // t_ms 0 of this process's readings
+	a.started = a.origin
 	specs, err := cfg.Specs()
 	if err != nil {
 		return nil, err
@@ -180,8 +182,6 @@ func (a *Agent) Close() error { return a.ob.Close() }
 
 // Run runs the daemon until ctx is done, then commits what it has.
 func (a *Agent) Run(ctx context.Context) error {
-	a.origin = a.clock.Now()
-	a.started = a.origin
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 

@@ -218,7 +218,7 @@ func parseSensor(rest string) (sensor.Spec, error) {
 	}
 	id := f[0]
 	if err := sensor.ValidID(id); err != nil {
-		return sensor.Spec{}, err
+		return sensor.Spec{}, fmt.Errorf("sensor %w", err)
 	}
 	var kind, role string
 	var kv [][2]string
