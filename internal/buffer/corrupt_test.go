@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -126,6 +127,16 @@ func TestDirectoryInPlaceMovedAside(t *testing.T) {
 	if fi, err := os.Stat(aside[0]); err != nil || !fi.IsDir() {
 		t.Errorf("directory not moved aside intact: %v", err)
 	}
+}
+
+// A FIFO at the path would block bbolt's open forever: it must be moved
+// aside without being opened.
+func TestFIFOInPlaceMovedAside(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "outbox.db")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skip("no mkfifo:", err)
+	}
+	checkMovedAside(t, path, nil) // a regression hangs here until the test timeout
 }
 
 func TestUnreadableFileMovedAside(t *testing.T) {

@@ -608,8 +608,9 @@ func (o *Outbox) replaceLive(cause error) error {
 	return nil
 }
 
-// Close commits what is staged and closes the file. Calls after the first
-// return nil.
+// Close commits what is staged and closes the file. If that commit fails
+// (a full disk) the staged records are lost and the error says so. Calls
+// after the first return nil.
 func (o *Outbox) Close() error {
 	o.viewMu.RLock()
 	closed := o.closed
