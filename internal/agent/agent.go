@@ -73,6 +73,7 @@ type Agent struct {
 	enc   *aggregate.Encoder
 	ob    *buffer.Outbox
 	pub   *mqttsync.Publisher
+	nfc   *nfcState // plates' controllers, check-in pseudonymizer
 
 	sensors  []*sensorState
 	readings chan sensor.Reading
@@ -152,9 +153,14 @@ func New(cfg *config.Config, log *slog.Logger, opts Options) (*Agent, error) {
 			log.Warn("open window counts of a sensor no longer configured are dropped", "sensor", id)
 		}
 	}
+	if a.nfc, err = openNFC(cfg, log); err != nil {
+		a.ob.Close()
+		return nil, err
+	}
 	a.pub, err = mqttsync.New(cfg.MQTT, outboxAdapter{a.ob}, log.With("part", "mqtt"),
-		mqttsync.WithHealth(func() any { return a.health() }))
+		mqttsync.WithHealth(func() any { return a.health() }), mqttsync.WithCommands(a.handleCommand))
 	if err != nil {
+		a.nfc.close()
 		a.ob.Close()
 		return nil, err
 	}
@@ -178,7 +184,7 @@ func (a *Agent) Check(ctx context.Context) error {
 }
 
 // Close releases what New opened, for a daemon that will not Run.
-func (a *Agent) Close() error { return a.ob.Close() }
+func (a *Agent) Close() error { a.nfc.close(); return a.ob.Close() }
 
 // Run runs the daemon until ctx is done, then commits what it has.
 func (a *Agent) Run(ctx context.Context) error {
@@ -186,6 +192,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer cancel()
 
 	if err := serveStatus(ctx, a.cfg.StatusSocket, a.Report, a.log); err != nil {
+		a.nfc.close()
 		a.ob.Close()
 		return err
 	}
@@ -215,6 +222,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	_, _ = sysd.Notify("STOPPING=1")
 	cancel()
 	wg.Wait()
+	a.nfc.close()
 	if cerr := a.ob.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
