@@ -166,7 +166,7 @@ func (c *Config) validateNFCSensor(i int) error {
 		if s.Simulate != nil {
 			return nil
 		}
-		return c.errf(key("nfc"), "required for a %s sensor on hardware: at least nfc.bus (the I²C bus, e.g. 1)%s", k,
+		return c.errf(key("nfc"), "required for %s sensors on hardware: at least nfc.bus (the I²C bus, e.g. 1)%s", k,
 			map[bool]string{true: " or nfc.spi", false: ""}[k == sensor.KindNFCReader])
 	}
 	nk := func(f string) string { return key("nfc." + f) }
