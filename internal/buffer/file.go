@@ -117,8 +117,10 @@ func openFile(path string, opts Options, seqFloor uint64) (*bolt.DB, *fileState,
 // checkMeta reads bbolt's two meta pages (page header 16 bytes; then magic,
 // version, page size, flags u32; root, sequence, freelist, pgid, txid,
 // checksum u64; checksum = FNV-64a of the 56 bytes before it) and rejects a
-// file whose chosen meta points past its end. bbolt would otherwise map the
-// missing pages and fault on them (SIGBUS) while loading the freelist.
+// file whose chosen meta points past its end: bbolt would map the missing
+// pages and fault on them (SIGBUS) while loading the freelist. Then it walks
+// the page tree with plain reads (walkPages) so that bbolt never meets a
+// cycle or a page out of bounds.
 func checkMeta(path string) error {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -134,7 +136,7 @@ func checkMeta(path string) error {
 	if fi.Size() == 0 {
 		return nil // bbolt initialises an empty file
 	}
-	type meta struct{ pageSize, pgid, txid uint64 }
+	type meta struct{ pageSize, root, freelist, pgid, txid uint64 }
 	read := func(off int64) (meta, bool) {
 		var b [16 + 64]byte
 		if _, err := f.ReadAt(b[:], off); err != nil {
@@ -146,7 +148,8 @@ func checkMeta(path string) error {
 		if binary.LittleEndian.Uint32(m[0:]) != 0xED0CDAED || h.Sum64() != binary.LittleEndian.Uint64(m[56:]) {
 			return meta{}, false
 		}
-		return meta{uint64(binary.LittleEndian.Uint32(m[8:])), binary.LittleEndian.Uint64(m[40:]), binary.LittleEndian.Uint64(m[48:])}, true
+		u := func(i int) uint64 { return binary.LittleEndian.Uint64(m[i:]) }
+		return meta{uint64(binary.LittleEndian.Uint32(m[8:])), u(16), u(32), u(40), u(48)}, true
 	}
 	m0, ok0 := read(0)
 	var m1 meta
@@ -170,7 +173,7 @@ func checkMeta(path string) error {
 	if m.pageSize == 0 || m.pgid > uint64(fi.Size())/m.pageSize {
 		return corrupt("file is %d bytes, its meta page says %d pages of %d: truncated", fi.Size(), m.pgid, m.pageSize)
 	}
-	return nil
+	return walkPages(f, m.pageSize, m.pgid, m.root, m.freelist)
 }
 
 func kind(m fs.FileMode) string {
