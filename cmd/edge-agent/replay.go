@@ -19,6 +19,10 @@ import (
 	"github.com/omo-edge/edge-agent/internal/trace"
 )
 
+// replayFlushMs is how often replay tells quiet detectors that time has
+// passed (a trace is ordered by time across sensors).
+const replayFlushMs = 100
+
 type replayOptions struct {
 	tracePath  string
 	window     time.Duration
@@ -93,6 +97,7 @@ func runReplay(stdout io.Writer, opts *replayOptions) error {
 	if err != nil {
 		return bad(err)
 	}
+	p.FlushEvery(replayFlushMs)
 	enc := aggregate.NewEncoder(id, specs)
 	sum := aggregate.NewSummary(specs)
 	var out bytes.Buffer

@@ -29,9 +29,20 @@ type Pipeline struct {
 	held     []sensor.Event
 	heldLost int64
 
+	flushEvery int64 // ordered input: flush every detector this often (ms of reading time)
+	nextFlush  int64
+
 	evs    []sensor.Event
 	closed []aggregate.Window
 }
+
+// FlushEvery makes Feed flush every detector each ms of reading time, for
+// input ordered by time across sensors (a trace). Sensors that report only
+// changes (beams, pulses, plates) confirm an event at their next change or
+// a flush: without this, a quiet sensor's last crossing would be dated, and
+// windowed, at its next change. Live input is not ordered across sensors;
+// the daemon advances on its own timer instead.
+func (p *Pipeline) FlushEvery(ms int64) { p.flushEvery = ms }
 
 // New builds detectors for specs. Errors name the sensor.
 func New(specs []sensor.Spec, opts aggregate.Options) (*Pipeline, error) {
@@ -86,8 +97,18 @@ func (p *Pipeline) Feed(r sensor.Reading) []aggregate.Window {
 	if r.TMs < p.lastT[r.Sensor] {
 		r.TMs = p.lastT[r.Sensor]
 	}
+	p.evs = p.evs[:0]
+	if p.flushEvery > 0 && r.TMs >= p.nextFlush {
+		p.nextFlush = r.TMs + p.flushEvery
+		for i, d := range p.dets {
+			if i != r.Sensor && r.TMs > p.lastT[i] {
+				p.lastT[i] = r.TMs
+				p.evs = d.Flush(r.TMs, p.evs)
+			}
+		}
+	}
 	p.lastT[r.Sensor] = r.TMs
-	p.evs = p.dets[r.Sensor].Feed(r, p.evs[:0])
+	p.evs = p.dets[r.Sensor].Feed(r, p.evs)
 	return p.count(r.TMs)
 }
 

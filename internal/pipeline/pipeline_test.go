@@ -86,3 +86,26 @@ func TestClockStepsNeitherLoseNorInvent(t *testing.T) {
 		t.Fatalf("%d windows for 3.3 minutes of running: the jump made empty windows", len(ws))
 	}
 }
+
+// In a trace, a beam pair's last crossing before a quiet spell is dated
+// when it happened, not at the beam's next change minutes later, because
+// other sensors' readings move time on.
+func TestFlushEveryDatesQuietSensorsEvents(t *testing.T) {
+	door, _ := sensor.NewSpec("door", sensor.KindBeamPair, sensor.RoleEntrance, nil)
+	street, _ := sensor.NewSpec("street", sensor.KindBeamPair, sensor.RolePasserby, nil)
+	p, err := New([]sensor.Spec{door, street}, aggregate.Options{Window: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.FlushEvery(100)
+	p.SetAnchor(nine)
+	var ws []aggregate.Window
+	ws = append(ws, walkIn(p, 59_000)...) // ends 09:00:59.55
+	// Only the street sensor reports from now on, into the next minute.
+	for ts := int64(59_600); ts < 125_000; ts += 5000 {
+		ws = append(ws, p.Feed(sensor.Reading{TMs: ts, Sensor: 1, Channel: 0, Value: ts / 5000 % 2})...)
+	}
+	if len(ws) < 1 || ws[0].Start != nine || ws[0].Sensors[0].Entries != 1 {
+		t.Fatalf("the 09:00 entry was not counted in the 09:00 window: %+v", ws)
+	}
+}
