@@ -150,9 +150,9 @@ func TestUnreadableFileMovedAside(t *testing.T) {
 
 // TestFlippedByteInPages flips one byte in every page of a valid file (the
 // page header's count and a byte in the middle of the page) and at 300
-// random offsets (50 with -short): Open must never panic, and either move the file aside or
-// serve every original record and the state unchanged (a flip in a free
-// page is harmless). A damaged meta page makes bbolt fall back to the
+// random offsets (50 with -short): Open must never panic, and either move
+// the file aside or serve every original record and the state unchanged (a
+// flip in a free page is harmless). A damaged meta page makes bbolt fall back to the
 // previous transaction, as after a torn meta write in a power cut, so pages
 // 0 and 1 may serve an older state.
 func TestFlippedByteInPages(t *testing.T) {
