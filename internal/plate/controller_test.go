@@ -368,6 +368,7 @@ func BenchmarkTapRewrite(b *testing.B) {
 	defer c.Close()
 	c.Attach(dev)
 	t0 := time.Unix(0, 0)
+	tx0, w0 := emu.Stats().Tx, emu.Stats().BlockWrites
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		t0 = t0.Add(10 * time.Second)
@@ -376,5 +377,10 @@ func BenchmarkTapRewrite(b *testing.B) {
 		if err := c.Service(t0.Add(5*time.Second), false); err != nil {
 			b.Fatal(err)
 		}
+	}
+	b.ReportMetric(float64(emu.Stats().Tx-tx0)/float64(b.N), "i2c-tx/tap")
+	b.ReportMetric(float64(emu.Stats().BlockWrites-w0)/float64(b.N), "eeprom-blocks/tap")
+	if st := c.Status(); st.Writes < uint64(b.N) || st.Pending {
+		b.Fatalf("%d tag writes for %d taps", st.Writes, b.N)
 	}
 }
