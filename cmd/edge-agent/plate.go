@@ -17,9 +17,9 @@ import (
 func newPlateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plate",
-		Short: "Smart plates: check one-time coupon URLs",
+		Short: "Smart plates: read, write and verify their one-time coupon URLs",
 	}
-	cmd.AddCommand(newPlateVerifyCmd())
+	cmd.AddCommand(newPlateVerifyCmd(), newPlateReadCmd(), newPlateWriteURLCmd())
 	return cmd
 }
 

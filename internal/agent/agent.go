@@ -5,6 +5,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -83,6 +84,7 @@ type Agent struct {
 	view   view // what status shows of the pipeline goroutine's state
 
 	lastCommitErr time.Time
+	savedSnap     []byte // the open window as last handed to the outbox
 }
 
 // view is a copy of the pipeline's state for the status socket.
@@ -320,7 +322,12 @@ func (a *Agent) stage(ws []aggregate.Window) {
 // one transaction. A failure (a full disk) keeps everything staged and is
 // retried at the next flush.
 func (a *Agent) commit() {
-	a.ob.SetState(stateKey, a.pipe.Aggregator().Snapshot())
+	// An unchanged open window is not written again: a quiet store at night
+	// then commits nothing at all, sparing the SD card.
+	if snap := a.pipe.Aggregator().Snapshot(); !bytes.Equal(snap, a.savedSnap) {
+		a.ob.SetState(stateKey, snap)
+		a.savedSnap = snap
+	}
 	if err := a.ob.Commit(); err != nil {
 		if time.Since(a.lastCommitErr) > time.Minute {
 			a.log.Error("outbox commit failed; keeping the data in memory and retrying", "err", err)

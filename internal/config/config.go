@@ -240,7 +240,7 @@ func (c *Config) errf(key, format string, args ...any) error {
 	// Messages from the sections often start with the field's own name;
 	// the key already says it.
 	last := key[strings.LastIndexAny(key, ".]")+1:]
-	if last != "" {
+	if len(last) > 1 { // not "a" of pins.a: that is a word of the message
 		msg = strings.TrimPrefix(strings.TrimPrefix(msg, last+": "), last+" ")
 	}
 	return &Error{File: c.File, Line: line, Key: key, Msg: msg}
