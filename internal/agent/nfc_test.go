@@ -69,19 +69,19 @@ sensors:
 `, dir, filepath.Join(dir, "status.sock"), brokerURL, secret, pseud)
 }
 
-// syncBuf is a goroutine-safe log sink.
-type syncBuf struct {
+// nfcLogBuf is a goroutine-safe log sink.
+type nfcLogBuf struct {
 	mu gosync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuf) Write(p []byte) (int, error) {
+func (s *nfcLogBuf) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuf) String() string {
+func (s *nfcLogBuf) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
@@ -92,13 +92,13 @@ type nfcRig struct {
 	a    *Agent
 	tag  *ntagtest.Emulator
 	pn   *pn532test.Emulator
-	logs *syncBuf
+	logs *nfcLogBuf
 	stop func()
 }
 
 func startNFCRig(t *testing.T, cfg *config.Config) *nfcRig {
 	t.Helper()
-	r := &nfcRig{tag: ntagtest.New(nil), pn: pn532test.New(nil), logs: &syncBuf{}}
+	r := &nfcRig{tag: ntagtest.New(nil), pn: pn532test.New(nil), logs: &nfcLogBuf{}}
 	log := slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var ag *Agent
 	open := func(i int, sc config.SensorConfig, env *SourceEnv) (Source, error) {
@@ -178,16 +178,16 @@ func phoneTap(t *testing.T, emu *ntagtest.Emulator) string {
 
 // cloud is an MQTT client standing for the cloud: it sends commands and
 // keeps every message the agent publishes, raw.
-type cloud struct {
+type nfcCloud struct {
 	cl   mqtt.Client
 	base string
 	mu   gosync.Mutex
 	msgs []mqtt.Message
 }
 
-func newCloud(t *testing.T, url string) *cloud {
+func newNFCCloud(t *testing.T, url string) *nfcCloud {
 	t.Helper()
-	c := &cloud{base: "edge-agent/test-store/test-pi/"}
+	c := &nfcCloud{base: "edge-agent/test-store/test-pi/"}
 	o := mqtt.NewClientOptions().AddBroker(url).SetClientID("cloud-nfc").SetOrderMatters(false)
 	c.cl = mqtt.NewClient(o)
 	if tok := c.cl.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
@@ -205,7 +205,7 @@ func newCloud(t *testing.T, url string) *cloud {
 	return c
 }
 
-func (c *cloud) all() []mqtt.Message {
+func (c *nfcCloud) all() []mqtt.Message {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]mqtt.Message(nil), c.msgs...)
@@ -213,7 +213,7 @@ func (c *cloud) all() []mqtt.Message {
 
 // command sends cmd/plate-content and waits for the reply carrying the
 // request id (or any new reply when the payload has none readable).
-func (c *cloud) command(t *testing.T, payload string) plate.Reply {
+func (c *nfcCloud) command(t *testing.T, payload string) plate.Reply {
 	t.Helper()
 	seen := 0
 	for _, m := range c.all() {
@@ -266,7 +266,7 @@ func TestAgentIntegrationPlateContentMosquitto(t *testing.T) {
 // reply and change nothing.
 func testPlateContent(t *testing.T, url string) {
 	dir := t.TempDir()
-	cl := newCloud(t, url)
+	cl := newNFCCloud(t, url)
 	cfg := loadConfig(t, nfcStoreYAML(url, dir))
 	r := startNFCRig(t, cfg)
 	secret := []byte(testPlateSecret)
@@ -355,7 +355,7 @@ func testPlateContent(t *testing.T, url string) {
 	}
 }
 
-func (r *nfcRig) cloud(t *testing.T, c *cloud, payload string) plate.Reply {
+func (r *nfcRig) cloud(t *testing.T, c *nfcCloud, payload string) plate.Reply {
 	t.Helper()
 	return c.command(t, payload)
 }
@@ -385,7 +385,7 @@ func TestAgentCheckinsNeverLeakRawTokens(t *testing.T) {
 	}
 	defer b.Close()
 	dir := t.TempDir()
-	cl := newCloud(t, b.URL())
+	cl := newNFCCloud(t, b.URL())
 	r := startNFCRig(t, loadConfig(t, nfcStoreYAML(b.URL(), dir)))
 
 	uid := []byte{0x04, 0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6}
