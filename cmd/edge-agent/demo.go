@@ -105,7 +105,7 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 	if err := cfg.Validate(); err != nil {
 		return withCode(exitBadInput, err)
 	}
-	fmt.Fprintf(out, "simulated store %s: %s; %s windows\n", cfg.StoreID, describeSensors(cfg), cfg.Window)
+	fmt.Fprintf(out, "simulated store %s, %s windows:\n%s", cfg.StoreID, cfg.Window, describeSensors(cfg))
 	fmt.Fprintf(out, "ask the daemon: edge-agent status --socket %s\n\n", cfg.StatusSocket)
 
 	ctx := cmd.Context()
@@ -119,35 +119,46 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 }
 
 func describeSensors(cfg *config.Config) string {
-	var parts []string
+	var b strings.Builder
 	for _, s := range cfg.Sensors {
 		what := s.Kind
 		switch s.Kind {
 		case "tof-2zone":
-			what = "VL53L1X emulator"
+			what = "VL53L1X emulator, two zones"
+		case "tof-presence":
+			what = "VL53L1X emulator, presence"
+			if s.ADC != "" {
+				what = "Sharp " + strings.ToUpper(s.Sharp) + " on an MCP3008 emulator"
+			}
 		case "beam-pair":
 			what = "IR beam pair on fake GPIO"
 		case "pulse":
 			what = "pulse counter on fake GPIO"
+		case "pir":
+			what = "PIR on fake GPIO"
+		case "nfc-plate":
+			what = "NTAG I2C plus emulator"
+		case "nfc-reader":
+			what = "PN532 emulator"
 		}
-		parts = append(parts, fmt.Sprintf("%s (%s, %s)", s.ID, s.Role, what))
+		fmt.Fprintf(&b, "  %-16s %-9s %s\n", s.ID, s.Role, what)
 	}
-	return strings.Join(parts, ", ")
+	return b.String()
 }
 
 func hostOf(addr string) string { h, _, _ := strings.Cut(addr, ":"); return h }
 func portOf(addr string) string { _, p, _ := strings.Cut(addr, ":"); return p }
 
-// demoView prints what the agent publishes, a line per window.
+// demoView prints what the agent publishes, a few lines per window.
 type demoView struct {
 	mu      gosync.Mutex
 	w       io.Writer
 	raw     bool
-	pending map[string][]string // window_start -> sensor summaries
+	pending map[string][]map[string]any // window_start -> its sensor messages
 }
 
 func newDemoView(w io.Writer, raw bool) *demoView {
-	return &demoView{w: w, raw: raw, pending: map[string][]string{}}
+	return &demoView{w: w, raw: raw, pending: map[string][]map[string]any{}}
 }
 
 func (v *demoView) show(topic string, payload []byte) {
@@ -161,33 +172,46 @@ func (v *demoView) show(topic string, payload []byte) {
 	if json.Unmarshal(payload, &m) != nil {
 		return
 	}
-	hist := ""
-	if m["historical"] == true {
-		hist = " (historical)"
-	}
 	switch m["type"] {
 	case "sensor_window":
 		ws, _ := m["window_start"].(string)
-		v.pending[ws] = append(v.pending[ws], fmt.Sprintf("%s %s", m["sensor"], roleSummary(m)))
+		v.pending[ws] = append(v.pending[ws], m)
 	case "store_window":
 		ws, _ := m["window_start"].(string)
 		sensors := v.pending[ws]
 		delete(v.pending, ws)
-		sort.Strings(sensors)
-		extra := ""
-		if r := rateMap(m["stop_by_rate"]); r != "" {
-			extra += " | stop-by rate " + r
-		}
-		if r := rateMap(m["tap_rate"]); r != "" {
-			extra += " | tap rate " + r
-		}
-		fmt.Fprintf(v.w, "%s–%s%s  %s | store: in %v out %v passers-by %v entry rate %s occupancy %v%s\n",
-			clock(ws), clock(m["window_end"]), hist, strings.Join(sensors, " | "),
-			m["entries"], m["exits"], m["passersby"], rate(m["entry_rate"]), m["occupancy"], extra)
+		v.printWindow(m, sensors)
 	default:
 		if strings.HasSuffix(topic, "/status") {
 			fmt.Fprintf(v.w, "status: %s\n", m["state"])
 		}
+	}
+}
+
+// printWindow writes the people line, then shelves and NFC when there are.
+func (v *demoView) printWindow(store map[string]any, sensors []map[string]any) {
+	byRole := map[string][]string{}
+	for _, m := range sensors {
+		r, _ := m["role"].(string)
+		byRole[r] = append(byRole[r], fmt.Sprintf("%s %s", m["sensor"], roleSummary(m)))
+	}
+	for _, l := range byRole {
+		sort.Strings(l)
+	}
+	hist := ""
+	if store["historical"] == true {
+		hist = " (historical)"
+	}
+	head := fmt.Sprintf("%s–%s%s  ", clock(store["window_start"]), clock(store["window_end"]), hist)
+	pad := strings.Repeat(" ", len([]rune(head)))
+	people := append(append([]string(nil), byRole["entrance"]...), byRole["passerby"]...)
+	fmt.Fprintf(v.w, "%s%s → in %v out %v passers-by %v, entry rate %s, occupancy %v\n", head,
+		strings.Join(people, " | "), store["entries"], store["exits"], store["passersby"], rate(store["entry_rate"]), store["occupancy"])
+	if sh := byRole["shelf"]; len(sh) > 0 {
+		fmt.Fprintf(v.w, "%sshelves: %s → stop-by rate %s\n", pad, strings.Join(sh, " | "), rateMap(store["stop_by_rate"]))
+	}
+	if nfc := append(append([]string(nil), byRole["plate"]...), byRole["checkin"]...); len(nfc) > 0 {
+		fmt.Fprintf(v.w, "%snfc: %s → tap rate %s\n", pad, strings.Join(nfc, " | "), rateMap(store["tap_rate"]))
 	}
 }
 
