@@ -15,12 +15,12 @@ func TestDemoShowsSimulatedStore(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"embedded MQTT broker on tcp://127.0.0.1:", "status: online", "door in ", "street passers-by ", "entry rate ", "status: offline"} {
+	for _, want := range []string{"embedded MQTT broker on tcp://127.0.0.1:", "status: online", "door in ", "street passers-by ", "entry rate ", "shelves: ", "nfc: ", "status: offline"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
-	if n := strings.Count(out, "| store: in "); n < 3 {
+	if n := strings.Count(out, " → in "); n < 3 {
 		t.Errorf("only %d store windows in 6 s of 1 s windows:\n%s", n, out)
 	}
 }
