@@ -207,6 +207,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 	}()
 	env := &SourceEnv{Log: a.log, Clock: a.clock, Origin: a.origin}
+	for _, sc := range a.cfg.Sensors {
+		if sc.XShut != "" && sc.Simulate == nil {
+			env.XShut = append(env.XShut, sc.XShut)
+		}
+	}
 	for i := range a.cfg.Sensors {
 		wg.Add(1)
 		go func() {

@@ -28,8 +28,36 @@ type SourceEnv struct {
 	Clock  Clock
 	Origin time.Time
 
-	hostOnce sync.Once
-	hostErr  error
+	// XShut names every XSHUT pin of the configured VL53L1X sensors. Several
+	// sensors share a bus only if each is woken alone and moved to its own
+	// address before the next: so all are held in reset once, and their
+	// initialisations run one at a time.
+	XShut []string
+
+	hostOnce  sync.Once
+	hostErr   error
+	resetOnce sync.Once
+	tofBoot   sync.Mutex
+}
+
+// bootToF holds every VL53L1X in reset (once per process) and serialises
+// sensor initialisation; call the returned func when New has returned.
+func (e *SourceEnv) bootToF() (release func()) {
+	e.resetOnce.Do(func() {
+		var pins []gpio.PinOut
+		for _, name := range e.XShut {
+			if p, err := outPin(name); err == nil && p != nil {
+				pins = append(pins, p)
+			}
+		}
+		if len(pins) > 0 {
+			if err := vl53l1x.ResetAll(pins...); err != nil && e.Log != nil {
+				e.Log.Warn("VL53L1X XSHUT reset failed", "err", err)
+			}
+		}
+	})
+	e.tofBoot.Lock()
+	return e.tofBoot.Unlock
 }
 
 // initHost loads periph's host drivers once (sysfs/cdev GPIO, I2C, SPI).
@@ -69,6 +97,7 @@ func openSource(i int, sc config.SensorConfig, env *SourceEnv) (Source, error) {
 			bus.Close()
 			return nil, err
 		}
+		defer env.bootToF()()
 		return newToF2Zone(bus, bus, sc, opts)
 	case sensor.KindBeamPair:
 		a, err := inPin(sc.Pins["a"])
@@ -111,6 +140,7 @@ func openSource(i int, sc config.SensorConfig, env *SourceEnv) (Source, error) {
 			bus.Close()
 			return nil, err
 		}
+		defer env.bootToF()()
 		return newToFPresence(bus, bus, sc, opts)
 	case sensor.KindPIR:
 		p, err := inPin(sc.Pins["motion"])
