@@ -19,6 +19,7 @@ import (
 	"github.com/omo-edge/edge-agent/internal/aggregate"
 	"github.com/omo-edge/edge-agent/internal/buffer"
 	"github.com/omo-edge/edge-agent/internal/config"
+	"github.com/omo-edge/edge-agent/internal/detect"
 	"github.com/omo-edge/edge-agent/internal/pipeline"
 	"github.com/omo-edge/edge-agent/internal/sensor"
 	mqttsync "github.com/omo-edge/edge-agent/internal/sync"
@@ -85,6 +86,9 @@ type Agent struct {
 
 	lastCommitErr time.Time
 	savedSnap     []byte // the open window as last handed to the outbox
+
+	hub hub       // live stream subscribers (control.go)
+	tap *eventTap // events for the stream, from the pipeline's counters
 }
 
 // view is a copy of the pipeline's state for the status socket.
@@ -94,6 +98,8 @@ type view struct {
 	windowStart      int64
 	occupancy        int64
 	open             []aggregate.Counts
+	startMs          int64           // wall ms of t_ms 0 (the anchor, or the clock's guess)
+	detectors        []detect.Health // per sensor, for the stream
 }
 
 // sensorState is one sensor's health, written by its source goroutine.
@@ -170,6 +176,7 @@ func New(cfg *config.Config, log *slog.Logger, opts Options) (*Agent, error) {
 		a.sensors = append(a.sensors, &sensorState{spec: specs[i], simulated: sc.Simulate != nil, state: "starting"})
 	}
 	a.readings = make(chan sensor.Reading, 4096)
+	a.tap = newEventTap(a.pipe.Aggregator(), len(specs))
 	return a, nil
 }
 
@@ -193,7 +200,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	if err := serveStatus(ctx, a.cfg.StatusSocket, a.Report, a.log); err != nil {
+	if err := serveStatus(ctx, a.cfg.StatusSocket, a.Report, a.serveStream, a.log); err != nil {
 		a.nfc.close()
 		a.ob.Close()
 		return err
@@ -253,7 +260,7 @@ func (a *Agent) loop(ctx context.Context) error {
 	for {
 		select {
 		case r := <-a.readings:
-			a.stage(a.pipe.Feed(r))
+			a.staged(a.pipe.Feed(r), r.Sensor, r.TMs)
 			if a.ob.NeedsCommit() {
 				a.commit()
 			}
@@ -270,7 +277,7 @@ func (a *Agent) loop(ctx context.Context) error {
 			for {
 				select {
 				case r := <-a.readings:
-					a.stage(a.pipe.Feed(r))
+					a.staged(a.pipe.Feed(r), r.Sensor, r.TMs)
 					continue
 				default:
 				}
@@ -296,19 +303,48 @@ func (a *Agent) advance() {
 		switch {
 		case !a.pipe.Anchored():
 			a.log.Info("clock trusted; windows get wall-clock times", "now", a.clock.Wall().UTC().Format(time.RFC3339))
-			a.stage(a.pipe.SetAnchor(wall))
+			a.staged(a.pipe.SetAnchor(wall), -1, t-settle.Milliseconds())
 		case abs(wall-a.pipe.Anchor()) > a.cfg.Clock.StepTolerance.Milliseconds():
 			a.log.Warn("system clock stepped; re-anchoring windows", "step", time.Duration(wall-a.pipe.Anchor())*time.Millisecond)
-			a.stage(a.pipe.SetAnchor(wall))
+			a.staged(a.pipe.SetAnchor(wall), -1, t-settle.Milliseconds())
 		}
 	}
-	a.stage(a.pipe.Advance(t - settle.Milliseconds()))
+	a.staged(a.pipe.Advance(t-settle.Milliseconds()), -1, t-settle.Milliseconds())
 	agg := a.pipe.Aggregator()
 	start, counts := agg.OpenCounts()
+	startMs := a.clock.Wall().UnixMilli() - t
+	if a.pipe.Anchored() {
+		startMs = a.pipe.Anchor()
+	}
 	a.viewMu.Lock()
+	dets := a.view.detectors[:0]
+	for i := range a.specs {
+		var h detect.Health
+		if hr, ok := a.pipe.Detector(i).(detect.HealthReporter); ok {
+			h = hr.Health()
+		}
+		dets = append(dets, h)
+	}
 	a.view = view{synced: synced, anchored: a.pipe.Anchored(), heldLost: a.pipe.HeldLost(),
-		windowStart: start, occupancy: agg.Occupancy(), open: append(a.view.open[:0], counts...)}
+		windowStart: start, occupancy: agg.Occupancy(), open: append(a.view.open[:0], counts...),
+		startMs: startMs, detectors: dets}
 	a.viewMu.Unlock()
+}
+
+// staged stages the windows a pipeline call closed and tells the stream's
+// subscribers what the call produced (idx < 0: any sensor's events).
+func (a *Agent) staged(ws []aggregate.Window, idx int, tMs int64) {
+	a.stage(ws)
+	a.tap.update(a.pipe.Aggregator(), ws, idx, tMs, &a.hub)
+	a.publishWindows(ws)
+}
+
+// streamView returns the wall time of t_ms 0 and a copy of the detectors'
+// health, as the pipeline goroutine last saw them.
+func (a *Agent) streamView() (time.Time, []detect.Health) {
+	a.viewMu.Lock()
+	defer a.viewMu.Unlock()
+	return time.UnixMilli(a.view.startMs).UTC(), append([]detect.Health(nil), a.view.detectors...)
 }
 
 // stage puts closed windows into the outbox: one message per sensor and one
@@ -357,6 +393,7 @@ func (a *Agent) runSource(ctx context.Context, i int, env *SourceEnv) {
 		r := sensor.Reading{TMs: a.mono(at), Sensor: i, Channel: ch, Value: v, Token: tok}
 		st.readings.Add(1)
 		st.lastNs.Store(int64(at.Sub(a.origin)))
+		a.hub.publish(streamItem{mask: maskReadings, r: r}, i)
 		select {
 		case a.readings <- r:
 		case <-ctx.Done():

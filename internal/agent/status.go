@@ -81,17 +81,14 @@ type SensorStatus struct {
 // ErrNotRunning means no daemon answers on the status socket.
 var ErrNotRunning = errors.New("no edge-agent daemon is running")
 
-type statusRequest struct {
-	Cmd string `json:"cmd"`
-}
-
 type statusReply struct {
 	Error  string  `json:"error,omitempty"`
 	Status *Report `json:"status,omitempty"`
 }
 
 // serveStatus answers requests on a unix socket until ctx is done.
-func serveStatus(ctx context.Context, path string, report func() Report, log *slog.Logger) error {
+// A subscribe request hands the connection to stream.
+func serveStatus(ctx context.Context, path string, report func() Report, stream streamFunc, log *slog.Logger) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return fmt.Errorf("status socket %s: %w", path, err)
 	}
@@ -115,18 +112,23 @@ func serveStatus(ctx context.Context, path string, report func() Report, log *sl
 			if err != nil {
 				return
 			}
-			go handleStatus(c, report, log)
+			go handleStatus(ctx, c, report, stream, log)
 		}
 	}()
 	return nil
 }
 
-func handleStatus(c net.Conn, report func() Report, log *slog.Logger) {
+// streamFunc serves a subscribe request on its connection until the
+// client hangs up (control.go).
+type streamFunc func(ctx context.Context, c net.Conn, br *bufio.Reader, req StreamRequest)
+
+func handleStatus(ctx context.Context, c net.Conn, report func() Report, stream streamFunc, log *slog.Logger) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	var req statusRequest
+	var req StreamRequest
 	var rep statusReply
-	line, err := bufio.NewReader(c).ReadBytes('\n')
+	br := bufio.NewReader(c)
+	line, err := br.ReadBytes('\n')
 	switch {
 	case err != nil:
 		return
@@ -135,8 +137,11 @@ func handleStatus(c net.Conn, report func() Report, log *slog.Logger) {
 	case req.Cmd == "status":
 		r := report()
 		rep.Status = &r
+	case req.Cmd == "subscribe" && stream != nil:
+		stream(ctx, c, br, req)
+		return
 	default:
-		rep.Error = fmt.Sprintf("unknown command %q (known: status)", req.Cmd)
+		rep.Error = fmt.Sprintf("unknown command %q (known: status, subscribe)", req.Cmd)
 	}
 	if err := json.NewEncoder(c).Encode(rep); err != nil {
 		log.Debug("status reply not sent", "err", err)
