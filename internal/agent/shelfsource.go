@@ -225,13 +225,11 @@ func (s *sharpSource) Close() error {
 	return err
 }
 
-// pirSource reports a PIR module's output as trace-v1 motion changes: 1 at
+// newPIRSource reports a PIR module's output as trace-v1 motion changes: 1 at
 // a rise (the first motion), 0 at the fall, each at its own time. The pir
 // detector takes hold_ms off each fall itself, so the fall's time is sent
 // as it is, not the driver's LastMotion estimate.
-type pirSource struct{ dev *pir.Dev }
-
-func newPIRSource(p gpio.PinIn, sc config.SensorConfig, env *SourceEnv) (*pirSource, error) {
+func newPIRSource(p gpio.PinIn, sc config.SensorConfig, env *SourceEnv) (closableSource, error) {
 	o := pir.DefaultOpts
 	o.Pull = pullOf(sc.Pull, o.Pull)
 	if sc.ActiveLow != nil {
@@ -249,24 +247,6 @@ func newPIRSource(p gpio.PinIn, sc config.SensorConfig, env *SourceEnv) (*pirSou
 	if err != nil {
 		return nil, fmt.Errorf("PIR on %s: %w", sc.Pins["motion"], err)
 	}
-	return &pirSource{dev: dev}, nil
+	return &changeSource[pir.Change]{next: dev.Next, halt: dev.Halt,
+		readout: func(c pir.Change, emit Emit) { emit(0, level(c.Motion), nil, c.At) }}, nil
 }
-
-func (s *pirSource) Run(ctx context.Context, emit Emit) error {
-	for {
-		c, err := s.dev.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		v := int64(0)
-		if c.Motion {
-			v = 1
-		}
-		emit(0, v, nil, c.At)
-	}
-}
-
-func (s *pirSource) Close() error { return s.dev.Halt() }

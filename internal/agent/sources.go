@@ -262,10 +262,44 @@ func (s *tof2Zone) Close() error {
 	return err
 }
 
-// beamSource reports debounced beam changes: a=0, b=1; 1 blocked, 0 clear.
-type beamSource struct{ dev *beam.Dev }
+// closableSource is a Source holding hardware that Close releases.
+type closableSource interface {
+	Source
+	Close() error
+}
 
-func newBeamSource(a, b gpio.PinIn, sc config.SensorConfig, env *SourceEnv) (*beamSource, error) {
+// changeSource runs a driver that hands out one change at a time (beams,
+// pulse lines, a PIR) and turns each into trace-v1 readings.
+type changeSource[C any] struct {
+	next    func(context.Context) (C, error)
+	readout func(C, Emit)
+	halt    func() error
+}
+
+func (s *changeSource[C]) Run(ctx context.Context, emit Emit) error {
+	for {
+		c, err := s.next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		s.readout(c, emit)
+	}
+}
+
+func (s *changeSource[C]) Close() error { return s.halt() }
+
+func level(on bool) int64 {
+	if on {
+		return 1
+	}
+	return 0
+}
+
+// newBeamSource reports debounced beam changes: a=0, b=1; 1 blocked, 0 clear.
+func newBeamSource(a, b gpio.PinIn, sc config.SensorConfig, env *SourceEnv) (closableSource, error) {
 	o := beam.DefaultOpts
 	o.Pull = pullOf(sc.Pull, o.Pull)
 	if sc.ActiveLow != nil {
@@ -279,33 +313,13 @@ func newBeamSource(a, b gpio.PinIn, sc config.SensorConfig, env *SourceEnv) (*be
 	if err != nil {
 		return nil, fmt.Errorf("beam pair on %s/%s: %w", sc.Pins["a"], sc.Pins["b"], err)
 	}
-	return &beamSource{dev: dev}, nil
+	return &changeSource[beam.Change]{next: dev.Next, halt: dev.Halt,
+		readout: func(c beam.Change, emit Emit) { emit(c.Beam, level(c.Blocked), nil, c.At) }}, nil
 }
 
-func (s *beamSource) Run(ctx context.Context, emit Emit) error {
-	for {
-		c, err := s.dev.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		v := int64(0)
-		if c.Blocked {
-			v = 1
-		}
-		emit(c.Beam, v, nil, c.At)
-	}
-}
-
-func (s *beamSource) Close() error { return s.dev.Halt() }
-
-// pulseSource turns a counter's pulses into trace-v1 levels: 1 at the
+// newPulseSource turns a counter's pulses into trace-v1 levels: 1 at the
 // pulse's start, 0 at its end, on the line's channel.
-type pulseSource struct{ dev *pulse.Dev }
-
-func newPulseSource(lines map[string]gpio.PinIn, sc config.SensorConfig, env *SourceEnv) (*pulseSource, error) {
+func newPulseSource(lines map[string]gpio.PinIn, sc config.SensorConfig, env *SourceEnv) (closableSource, error) {
 	o := pulse.DefaultOpts
 	o.Pull = pullOf(sc.Pull, o.Pull)
 	if sc.ActiveLow != nil {
@@ -322,25 +336,13 @@ func newPulseSource(lines map[string]gpio.PinIn, sc config.SensorConfig, env *So
 	if err != nil {
 		return nil, fmt.Errorf("pulse lines %v: %w", sc.Pins, err)
 	}
-	return &pulseSource{dev: dev}, nil
+	return &changeSource[pulse.Pulse]{next: dev.Next, halt: dev.Halt,
+		readout: func(p pulse.Pulse, emit Emit) {
+			ch := sensor.KindPulse.Channel(p.Line)
+			emit(ch, 1, nil, p.Start)
+			emit(ch, 0, nil, p.End)
+		}}, nil
 }
-
-func (s *pulseSource) Run(ctx context.Context, emit Emit) error {
-	for {
-		p, err := s.dev.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		ch := sensor.KindPulse.Channel(p.Line)
-		emit(ch, 1, nil, p.Start)
-		emit(ch, 0, nil, p.End)
-	}
-}
-
-func (s *pulseSource) Close() error { return s.dev.Halt() }
 
 func pullOf(s string, def gpio.Pull) gpio.Pull {
 	switch s {
