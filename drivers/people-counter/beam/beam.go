@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
+	"github.com/omo-edge/edge-agent/drivers/people-counter/internal/edge"
 	"periph.io/x/conn/v3/gpio"
 )
 
@@ -78,27 +78,10 @@ type Stats struct {
 // queue is empty.
 var ErrHalted = errors.New("beam: halted")
 
-// maxQueue bounds the changes waiting for Next.
-const maxQueue = 1024
-
-// idlePoll bounds a wait with no burst open, so that Halt is noticed and a
-// level that moved without an edge is caught.
-const idlePoll = 250 * time.Millisecond
-
 // Dev is a break-beam pair.
 type Dev struct {
 	pins [2]gpio.PinIn
-	opts Opts
-
-	done     chan struct{}
-	wg       sync.WaitGroup
-	haltOnce sync.Once
-	notify   chan struct{} // one token: the queue grew
-
-	mu    sync.Mutex
-	core  *core
-	queue []Change
-	st    Stats
+	w    *edge.Watcher[edge.Change] // line i is beam i
 }
 
 // New configures a (street side) and b (store side) as inputs with edge
@@ -123,123 +106,40 @@ func New(a, b gpio.PinIn, opts *Opts) (*Dev, error) {
 	if a == b {
 		return nil, fmt.Errorf("beam: a and b are the same pin %s", a)
 	}
-	d := &Dev{pins: [2]gpio.PinIn{a, b}, opts: o, done: make(chan struct{}), notify: make(chan struct{}, 1)}
+	d := &Dev{pins: [2]gpio.PinIn{a, b}}
+	d.w = edge.New[edge.Change](d.pins[:], edge.Config{ActiveLow: o.ActiveLow, Now: o.Now, ErrHalted: ErrHalted})
 	var initial []bool
 	for i, p := range d.pins {
 		if err := p.In(o.Pull, gpio.BothEdges); err != nil {
 			return nil, fmt.Errorf("beam: %s: %w", Change{Beam: i}.Name(), err)
 		}
-		initial = append(initial, d.blocked(p.Read()))
+		initial = append(initial, d.w.Level(i)) // read right after In, as before
 	}
-	d.core = newCore(o.Debounce, initial)
-	for i := range d.pins {
-		d.wg.Add(1)
-		go d.watch(i)
-	}
+	d.w.Start(edge.NewLines(o.Debounce, initial))
 	return d, nil
-}
-
-func (d *Dev) blocked(l gpio.Level) bool { return bool(l) != d.opts.ActiveLow }
-
-func (d *Dev) stopped() bool {
-	select {
-	case <-d.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// watch follows input i until Halt.
-func (d *Dev) watch(i int) {
-	defer d.wg.Done()
-	p := d.pins[i]
-	var out []Change
-	for !d.stopped() {
-		d.mu.Lock()
-		due, open := d.core.due(i)
-		wait := idlePoll
-		if open {
-			// Never 0 or negative: back-ends disagree on what those mean.
-			wait = max(due.Sub(d.opts.Now()), time.Millisecond)
-		}
-		d.mu.Unlock()
-		edge := p.WaitForEdge(wait)
-		if d.stopped() {
-			return
-		}
-		on := d.blocked(p.Read())
-		d.mu.Lock()
-		now := d.opts.Now()
-		if edge {
-			d.st.Edges[i]++
-			out = d.core.observe(i, now, on, out[:0])
-		} else {
-			out = d.core.settle(i, now, on, out[:0])
-		}
-		d.enqueue(out)
-		d.mu.Unlock()
-	}
-}
-
-// enqueue appends released changes for Next; d.mu is held.
-func (d *Dev) enqueue(chs []Change) {
-	if len(chs) == 0 {
-		return
-	}
-	for _, c := range chs {
-		if len(d.queue) == maxQueue {
-			d.queue = d.queue[1:]
-			d.st.Dropped++
-		}
-		d.queue = append(d.queue, c)
-		d.st.Changes++
-	}
-	select {
-	case d.notify <- struct{}{}:
-	default:
-	}
 }
 
 // Next returns the next debounced change, waiting for one until ctx ends or
 // the Dev is halted. Changes come in non-decreasing At order across both
 // beams.
 func (d *Dev) Next(ctx context.Context) (Change, error) {
-	for {
-		d.mu.Lock()
-		if len(d.queue) > 0 {
-			c := d.queue[0]
-			d.queue = d.queue[1:]
-			d.mu.Unlock()
-			return c, nil
-		}
-		d.mu.Unlock()
-		if d.stopped() {
-			return Change{}, ErrHalted
-		}
-		select {
-		case <-d.notify:
-		case <-d.done:
-		case <-ctx.Done():
-			return Change{}, ctx.Err()
-		}
-	}
+	c, err := d.w.Next(ctx)
+	return Change{Beam: c.Line, Blocked: c.On, At: c.At}, err
 }
 
 // Levels reads both inputs now, undebounced: whether a and b are blocked.
 // Use it to align the beams during installation.
 func (d *Dev) Levels() (a, b bool, err error) {
-	if d.stopped() {
+	if d.w.Halted() {
 		return false, false, ErrHalted
 	}
-	return d.blocked(d.pins[A].Read()), d.blocked(d.pins[B].Read()), nil
+	return d.w.Level(A), d.w.Level(B), nil
 }
 
 // Stats returns the counters.
 func (d *Dev) Stats() Stats {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.st
+	c := d.w.Counts(nil)
+	return Stats{Edges: [2]int(c.Edges), Changes: c.Queued, Dropped: c.Dropped}
 }
 
 func (d *Dev) String() string {
@@ -250,15 +150,8 @@ func (d *Dev) String() string {
 // for the watchers to end and wakes Next. Changes already queued can still
 // be read; then Next returns ErrHalted.
 func (d *Dev) Halt() error {
-	var err error
-	d.haltOnce.Do(func() {
-		close(d.done)
-		for _, p := range d.pins {
-			if e := p.Halt(); e != nil && err == nil {
-				err = fmt.Errorf("beam: halting %s: %w", p, e)
-			}
-		}
-		d.wg.Wait()
-	})
-	return err
+	if i, err := d.w.Halt(); err != nil {
+		return fmt.Errorf("beam: halting %s: %w", d.pins[i], err)
+	}
+	return nil
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
+	"github.com/omo-edge/edge-agent/drivers/people-counter/internal/edge"
 	"periph.io/x/conn/v3/gpio"
 )
 
@@ -75,26 +75,10 @@ func (c Change) String() string {
 // queue is empty.
 var ErrHalted = errors.New("pir: halted")
 
-const (
-	maxQueue = 1024
-	idlePoll = 250 * time.Millisecond
-)
-
 // Dev is a PIR motion sensor module on one GPIO input.
 type Dev struct {
-	pin  gpio.PinIn
-	opts Opts
-
-	done     chan struct{}
-	wg       sync.WaitGroup
-	haltOnce sync.Once
-	notify   chan struct{}
-
-	mu      sync.Mutex
-	core    *core
-	queue   []Change
-	edges   int
-	dropped int
+	pin gpio.PinIn
+	w   *edge.Watcher[Change]
 }
 
 // New configures p as an input with edge detection and starts watching it.
@@ -125,113 +109,51 @@ func New(p gpio.PinIn, opts *Opts) (*Dev, error) {
 	if err := p.In(o.Pull, gpio.BothEdges); err != nil {
 		return nil, fmt.Errorf("pir: %w", err)
 	}
-	d := &Dev{pin: p, opts: o, done: make(chan struct{}), notify: make(chan struct{}, 1)}
+	d := &Dev{pin: p}
+	d.w = edge.New[Change]([]gpio.PinIn{p}, edge.Config{
+		ActiveLow: o.ActiveLow, Now: o.Now, ErrHalted: ErrHalted,
+		PollWhileDue: true, // a single-trigger stop is due up to 1.5 x Block later
+	})
 	now := o.Now()
-	on := d.active(p.Read())
-	d.core = newCore(o, on, now)
+	on := d.w.Level(0)
+	var initial []Change
 	if on {
-		d.enqueue([]Change{{Motion: true, At: now, LastMotion: now}})
+		initial = []Change{{Motion: true, At: now, LastMotion: now}}
 	}
-	d.wg.Add(1)
-	go d.watch()
+	d.w.Start(episodes{newCore(o, on, now)}, initial...)
 	return d, nil
 }
 
-func (d *Dev) active(l gpio.Level) bool { return bool(l) != d.opts.ActiveLow }
+// episodes is the edge.Handler of a Dev: its core, on the one pin 0.
+type episodes struct{ c *core }
 
-func (d *Dev) stopped() bool {
-	select {
-	case <-d.done:
-		return true
-	default:
-		return false
-	}
+func (e episodes) Due(int) (time.Time, bool) { return e.c.due() }
+
+func (e episodes) Observe(_ int, at time.Time, on bool, out []Change) []Change {
+	return e.c.observe(at, on, out)
 }
 
-func (d *Dev) watch() {
-	defer d.wg.Done()
-	var out []Change
-	for !d.stopped() {
-		d.mu.Lock()
-		wait := idlePoll
-		if due, ok := d.core.due(); ok {
-			wait = min(max(due.Sub(d.opts.Now()), time.Millisecond), idlePoll)
-		}
-		d.mu.Unlock()
-		edge := d.pin.WaitForEdge(wait)
-		if d.stopped() {
-			return
-		}
-		on := d.active(d.pin.Read())
-		d.mu.Lock()
-		now := d.opts.Now()
-		if edge {
-			d.edges++
-			out = d.core.observe(now, on, out[:0])
-		} else {
-			out = d.core.settle(now, on, out[:0])
-		}
-		d.enqueue(out)
-		d.mu.Unlock()
-	}
-}
-
-// enqueue queues changes for Next; d.mu is held (or d is not shared yet).
-func (d *Dev) enqueue(chs []Change) {
-	if len(chs) == 0 {
-		return
-	}
-	for _, c := range chs {
-		if len(d.queue) == maxQueue {
-			d.queue = d.queue[1:]
-			d.dropped++
-		}
-		d.queue = append(d.queue, c)
-	}
-	select {
-	case d.notify <- struct{}{}:
-	default:
-	}
+func (e episodes) Settle(_ int, at time.Time, on bool, out []Change) []Change {
+	return e.c.settle(at, on, out)
 }
 
 // Next returns the next start or end of motion, waiting until ctx ends or
 // the Dev is halted.
-func (d *Dev) Next(ctx context.Context) (Change, error) {
-	for {
-		d.mu.Lock()
-		if len(d.queue) > 0 {
-			c := d.queue[0]
-			d.queue = d.queue[1:]
-			d.mu.Unlock()
-			return c, nil
-		}
-		d.mu.Unlock()
-		if d.stopped() {
-			return Change{}, ErrHalted
-		}
-		select {
-		case <-d.notify:
-		case <-d.done:
-		case <-ctx.Done():
-			return Change{}, ctx.Err()
-		}
-	}
-}
+func (d *Dev) Next(ctx context.Context) (Change, error) { return d.w.Next(ctx) }
 
 // Level reads the output now, undebounced: whether it signals motion.
 func (d *Dev) Level() (bool, error) {
-	if d.stopped() {
+	if d.w.Halted() {
 		return false, ErrHalted
 	}
-	return d.active(d.pin.Read()), nil
+	return d.w.Level(0), nil
 }
 
 // Edges returns how many edges the input reported, and how many changes were
 // dropped because nobody called Next.
 func (d *Dev) Edges() (edges, dropped int) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.edges, d.dropped
+	c := d.w.Counts(nil)
+	return c.Edges[0], c.Dropped
 }
 
 func (d *Dev) String() string { return fmt.Sprintf("pir{%s}", d.pin) }
@@ -239,13 +161,8 @@ func (d *Dev) String() string { return fmt.Sprintf("pir{%s}", d.pin) }
 // Halt stops watching: it halts the pin to cut its wait short, waits for the
 // watcher to end and wakes Next.
 func (d *Dev) Halt() error {
-	var err error
-	d.haltOnce.Do(func() {
-		close(d.done)
-		if e := d.pin.Halt(); e != nil {
-			err = fmt.Errorf("pir: halting %s: %w", d.pin, e)
-		}
-		d.wg.Wait()
-	})
-	return err
+	if _, err := d.w.Halt(); err != nil {
+		return fmt.Errorf("pir: halting %s: %w", d.pin, err)
+	}
+	return nil
 }

@@ -19,32 +19,16 @@ type step struct {
 // feed runs steps through the debouncing core and the per-line assemblers,
 // as the watchers do, and returns the pulses and the glitch count.
 func feed(initial []bool, steps []step) ([]Pulse, int) {
-	c := newCore(5*time.Millisecond, initial)
-	asm := make([]assembler, len(initial))
-	for i := range asm {
-		asm[i] = assembler{minPulse: 20 * time.Millisecond, active: initial[i]}
-	}
+	h := newPulses(5*time.Millisecond, 20*time.Millisecond, []string{"in", "out"}[:len(initial)], initial)
 	var pulses []Pulse
-	glitches := 0
-	var out []change
 	for _, s := range steps {
 		if s.settle {
-			out = c.settle(s.line, ms(s.at), s.on, out[:0])
+			pulses = h.Settle(s.line, ms(s.at), s.on, pulses)
 		} else {
-			out = c.observe(s.line, ms(s.at), s.on, out[:0])
-		}
-		for _, ch := range out {
-			p, ok, short := asm[ch.line].feed(ch)
-			if short {
-				glitches++
-			}
-			if ok {
-				p.Line = []string{"in", "out"}[ch.line]
-				pulses = append(pulses, p)
-			}
+			pulses = h.Observe(s.line, ms(s.at), s.on, pulses)
 		}
 	}
-	return pulses, glitches
+	return pulses, h.glitches
 }
 
 func TestFiveMsPulseIgnoredFiftyMsCounted(t *testing.T) {

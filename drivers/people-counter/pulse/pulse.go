@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/omo-edge/edge-agent/drivers/people-counter/internal/edge"
 	"periph.io/x/conn/v3/gpio"
 )
 
@@ -65,27 +65,12 @@ type Stats struct {
 // queue is empty.
 var ErrHalted = errors.New("pulse: halted")
 
-const (
-	maxQueue = 1024
-	idlePoll = 250 * time.Millisecond
-)
-
 // Dev watches the output lines of one counter.
 type Dev struct {
-	names []string // sorted; index = line number in core
+	names []string // sorted; index = line number in edge.Lines
 	pins  []gpio.PinIn
-	opts  Opts
-
-	done     chan struct{}
-	wg       sync.WaitGroup
-	haltOnce sync.Once
-	notify   chan struct{}
-
-	mu    sync.Mutex
-	core  *core
-	asm   []assembler
-	queue []Pulse
-	st    Stats
+	w     *edge.Watcher[Pulse]
+	pm    *pulses // only under d.w's lock
 }
 
 // New configures each line (named by the counter's output it is wired to,
@@ -114,13 +99,12 @@ func New(lines map[string]gpio.PinIn, opts *Opts) (*Dev, error) {
 	if len(lines) == 0 {
 		return nil, errors.New("pulse: no lines")
 	}
-	d := &Dev{opts: o, done: make(chan struct{}), notify: make(chan struct{}, 1), st: Stats{Edges: map[string]int{}}}
+	d := &Dev{}
 	for name := range lines {
 		d.names = append(d.names, name)
 	}
 	sort.Strings(d.names)
 	seen := map[gpio.PinIn]string{}
-	var initial []bool
 	for _, name := range d.names {
 		p := lines[name]
 		if name == "" {
@@ -137,122 +121,77 @@ func New(lines map[string]gpio.PinIn, opts *Opts) (*Dev, error) {
 			return nil, fmt.Errorf("pulse: line %q: %w", name, err)
 		}
 		d.pins = append(d.pins, p)
-		initial = append(initial, d.active(p.Read()))
 	}
-	d.core = newCore(o.Debounce, initial)
-	d.asm = make([]assembler, len(d.pins))
-	for i := range d.asm {
-		d.asm[i] = assembler{minPulse: o.MinPulse, active: initial[i]}
-	}
+	d.w = edge.New[Pulse](d.pins, edge.Config{ActiveLow: o.ActiveLow, Now: o.Now, ErrHalted: ErrHalted})
+	initial := make([]bool, len(d.pins))
 	for i := range d.pins {
-		d.wg.Add(1)
-		go d.watch(i)
+		initial[i] = d.w.Level(i)
 	}
+	d.pm = newPulses(o.Debounce, o.MinPulse, d.names, initial)
+	d.w.Start(d.pm)
 	return d, nil
 }
 
-func (d *Dev) active(l gpio.Level) bool { return bool(l) != d.opts.ActiveLow }
-
-func (d *Dev) stopped() bool {
-	select {
-	case <-d.done:
-		return true
-	default:
-		return false
-	}
+// pulses is the edge.Handler of a Dev: the debounced changes of the lines,
+// assembled into pulses.
+type pulses struct {
+	lines    *edge.Lines
+	names    []string
+	asm      []assembler
+	glitches int           // active stretches shorter than MinPulse
+	changes  []edge.Change // scratch
 }
 
-func (d *Dev) watch(i int) {
-	defer d.wg.Done()
-	p := d.pins[i]
-	var out []change
-	for !d.stopped() {
-		d.mu.Lock()
-		due, open := d.core.due(i)
-		wait := idlePoll
-		if open {
-			wait = max(due.Sub(d.opts.Now()), time.Millisecond)
-		}
-		d.mu.Unlock()
-		edge := p.WaitForEdge(wait)
-		if d.stopped() {
-			return
-		}
-		on := d.active(p.Read())
-		d.mu.Lock()
-		now := d.opts.Now()
-		if edge {
-			d.st.Edges[d.names[i]]++
-			out = d.core.observe(i, now, on, out[:0])
-		} else {
-			out = d.core.settle(i, now, on, out[:0])
-		}
-		d.assemble(out)
-		d.mu.Unlock()
+// newPulses debounces the lines named names over debounce; initial[i] is
+// the level of line i at the start.
+func newPulses(debounce, minPulse time.Duration, names []string, initial []bool) *pulses {
+	h := &pulses{lines: edge.NewLines(debounce, initial), names: names, asm: make([]assembler, len(initial))}
+	for i := range h.asm {
+		h.asm[i] = assembler{minPulse: minPulse, active: initial[i]}
 	}
+	return h
 }
 
-// assemble turns released changes into queued pulses; d.mu is held.
-func (d *Dev) assemble(chs []change) {
-	queued := false
-	for _, c := range chs {
-		p, ok, short := d.asm[c.line].feed(c)
+func (h *pulses) Due(i int) (time.Time, bool) { return h.lines.Due(i) }
+
+func (h *pulses) Observe(i int, at time.Time, on bool, out []Pulse) []Pulse {
+	h.changes = h.lines.Observe(i, at, on, h.changes[:0])
+	return h.assemble(out)
+}
+
+func (h *pulses) Settle(i int, at time.Time, on bool, out []Pulse) []Pulse {
+	h.changes = h.lines.Settle(i, at, on, h.changes[:0])
+	return h.assemble(out)
+}
+
+// assemble turns the released changes into pulses appended to out.
+func (h *pulses) assemble(out []Pulse) []Pulse {
+	for _, c := range h.changes {
+		p, ok, short := h.asm[c.Line].feed(c)
 		if short {
-			d.st.Glitches++
+			h.glitches++
 		}
-		if !ok {
-			continue
-		}
-		p.Line = d.names[c.line]
-		if len(d.queue) == maxQueue {
-			d.queue = d.queue[1:]
-			d.st.Dropped++
-		}
-		d.queue = append(d.queue, p)
-		d.st.Pulses++
-		queued = true
-	}
-	if queued {
-		select {
-		case d.notify <- struct{}{}:
-		default:
+		if ok {
+			p.Line = h.names[c.Line]
+			out = append(out, p)
 		}
 	}
+	return out
 }
 
 // Next returns the next pulse, waiting for one until ctx ends or the Dev is
 // halted. Pulses come in non-decreasing End order across lines; a pulse is
 // known Debounce after its end.
-func (d *Dev) Next(ctx context.Context) (Pulse, error) {
-	for {
-		d.mu.Lock()
-		if len(d.queue) > 0 {
-			p := d.queue[0]
-			d.queue = d.queue[1:]
-			d.mu.Unlock()
-			return p, nil
-		}
-		d.mu.Unlock()
-		if d.stopped() {
-			return Pulse{}, ErrHalted
-		}
-		select {
-		case <-d.notify:
-		case <-d.done:
-		case <-ctx.Done():
-			return Pulse{}, ctx.Err()
-		}
-	}
-}
+func (d *Dev) Next(ctx context.Context) (Pulse, error) { return d.w.Next(ctx) }
 
 // Levels reads every line now, undebounced: whether it is active.
 func (d *Dev) Levels() (map[string]bool, error) {
-	if d.stopped() {
+	if d.w.Halted() {
 		return nil, ErrHalted
 	}
 	m := make(map[string]bool, len(d.pins))
-	for i, p := range d.pins {
-		m[d.names[i]] = d.active(p.Read())
+	for i, name := range d.names {
+		m[name] = d.w.Level(i)
 	}
 	return m, nil
 }
@@ -262,12 +201,13 @@ func (d *Dev) Lines() []string { return append([]string(nil), d.names...) }
 
 // Stats returns the counters.
 func (d *Dev) Stats() Stats {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	s := d.st
-	s.Edges = make(map[string]int, len(d.st.Edges))
-	for k, v := range d.st.Edges {
-		s.Edges[k] = v
+	var glitches int
+	c := d.w.Counts(func() { glitches = d.pm.glitches })
+	s := Stats{Edges: make(map[string]int, len(d.names)), Pulses: c.Queued, Glitches: glitches, Dropped: c.Dropped}
+	for i, n := range c.Edges {
+		if n > 0 {
+			s.Edges[d.names[i]] = n
+		}
 	}
 	return s
 }
@@ -284,15 +224,8 @@ func (d *Dev) String() string {
 // the watchers to end and wakes Next. Pulses already queued can still be
 // read; then Next returns ErrHalted.
 func (d *Dev) Halt() error {
-	var err error
-	d.haltOnce.Do(func() {
-		close(d.done)
-		for i, p := range d.pins {
-			if e := p.Halt(); e != nil && err == nil {
-				err = fmt.Errorf("pulse: halting line %q: %w", d.names[i], e)
-			}
-		}
-		d.wg.Wait()
-	})
-	return err
+	if i, err := d.w.Halt(); err != nil {
+		return fmt.Errorf("pulse: halting line %q: %w", d.names[i], err)
+	}
+	return nil
 }

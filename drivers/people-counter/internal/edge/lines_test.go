@@ -1,4 +1,4 @@
-package beam
+package edge
 
 import (
 	"testing"
@@ -9,22 +9,28 @@ var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 func ms(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
 
+// Lines of the tests, named as the two beams of a doorway.
+const (
+	A = 0
+	B = 1
+)
+
 // step is one thing a watcher tells the core: an edge observation or a
-// quiet timeout (settle), on beam i, at ms, reading on.
+// quiet timeout (settle), on line i, at ms, reading on.
 type step struct {
 	settle bool
-	beam   int
+	line   int
 	at     int
 	on     bool
 }
 
-func run(c *core, steps []step) []Change {
+func run(c *Lines, steps []step) []Change {
 	var out []Change
 	for _, s := range steps {
 		if s.settle {
-			out = c.settle(s.beam, ms(s.at), s.on, out)
+			out = c.Settle(s.line, ms(s.at), s.on, out)
 		} else {
-			out = c.observe(s.beam, ms(s.at), s.on, out)
+			out = c.Observe(s.line, ms(s.at), s.on, out)
 		}
 	}
 	return out
@@ -43,7 +49,7 @@ func same(t *testing.T, got, want []Change) {
 }
 
 func TestCoreDropsGlitchKeepsBlock(t *testing.T) {
-	c := newCore(10*time.Millisecond, []bool{false, false})
+	c := NewLines(10*time.Millisecond, []bool{false, false})
 	got := run(c, []step{
 		{false, A, 0, true},  // glitch starts
 		{false, A, 2, false}, // 2 ms later it is over
@@ -58,7 +64,7 @@ func TestCoreDropsGlitchKeepsBlock(t *testing.T) {
 }
 
 func TestCoreBouncyEdgeStampedAtFirstEdge(t *testing.T) {
-	c := newCore(10*time.Millisecond, []bool{false, false})
+	c := NewLines(10*time.Millisecond, []bool{false, false})
 	got := run(c, []step{
 		{false, A, 0, true}, {false, A, 1, false}, {false, A, 3, true},
 		{true, A, 13, true},
@@ -67,7 +73,7 @@ func TestCoreBouncyEdgeStampedAtFirstEdge(t *testing.T) {
 }
 
 func TestCoreHoldsChangeBehindOlderBurst(t *testing.T) {
-	c := newCore(10*time.Millisecond, []bool{false, false})
+	c := NewLines(10*time.Millisecond, []bool{false, false})
 	got := run(c, []step{
 		{false, A, 0, true}, // a starts bouncing
 		{false, B, 20, true},
@@ -83,7 +89,7 @@ func TestCoreHoldsChangeBehindOlderBurst(t *testing.T) {
 }
 
 func TestCoreLevelMovedWithoutEdge(t *testing.T) {
-	c := newCore(10*time.Millisecond, []bool{false, false})
+	c := NewLines(10*time.Millisecond, []bool{false, false})
 	got := run(c, []step{
 		{true, B, 250, true}, // idle poll finds b blocked, no edge came
 		{true, B, 255, true},
@@ -93,7 +99,7 @@ func TestCoreLevelMovedWithoutEdge(t *testing.T) {
 }
 
 func TestCoreFlappingLineDoesNotBlockForever(t *testing.T) {
-	c := newCore(10*time.Millisecond, []bool{false, false})
+	c := NewLines(10*time.Millisecond, []bool{false, false})
 	steps := []step{{false, A, 0, true}, {false, B, 5, true}, {true, B, 15, true}}
 	on := false
 	for at := 5; at <= 1100; at += 5 { // a never settles
@@ -105,7 +111,7 @@ func TestCoreFlappingLineDoesNotBlockForever(t *testing.T) {
 }
 
 func TestCoreAtNeverGoesBack(t *testing.T) {
-	c := newCore(10*time.Millisecond, []bool{false, false})
+	c := NewLines(10*time.Millisecond, []bool{false, false})
 	got := run(c, []step{
 		{false, A, 100, true}, {true, A, 110, true},
 		{false, B, 90, true}, {true, B, 100, true}, // a clock that stepped back
