@@ -121,66 +121,49 @@ func (c NFCConfig) Validate() error {
 
 // nfcScenarios are the named NFC worlds: an hour each, so that 1 % means
 // something (hundreds of taps and check-ins).
-var nfcScenarios = []struct {
-	name string
-	doc  string
-	set  func(c *NFCConfig)
-}{
-	{"nfc-flicker", "every phone wobbles at the edge of range: 1-6 dropouts of 20-1200 ms per tap", func(c *NFCConfig) {
-		c.Plates, c.TapsPerMin, c.PFlicker, c.FlickMax, c.FlickGapMaxMs = 3, 2, 1, 6, 1200
-	}},
-	{"nfc-double-taps", "half the customers tap twice, 2.5-8 s apart", func(c *NFCConfig) {
-		c.Plates, c.TapsPerMin, c.PDoubleTap, c.PFlicker = 3, 2, 0.5, 0.3
-	}},
-	{"nfc-near-misses", "phones swept past the plates (5-60 ms fields) as often as real taps", func(c *NFCConfig) {
-		c.Plates, c.TapsPerMin, c.NearMissPerMin, c.PFlicker = 3, 2, 2, 0.3
-	}},
-	{"nfc-repeated-polls", "cards held 1-8 s on a fast-polling reader: dozens of polls each, 20 % of polls fail", func(c *NFCConfig) {
-		c.VisitsPerMin, c.CardHoldMinMs, c.CardHoldMaxMs, c.PollMs, c.PMissPoll = 6, 1000, 8000, 50, 0.2
-	}},
-	{"nfc-repeat-visits", "a small membership; 40 % present again within repeat_ms, 30 % come back after it", func(c *NFCConfig) {
-		c.VisitsPerMin, c.Members, c.PReturnSoon, c.PReturnLater, c.RepeatMs = 5, 200, 0.4, 0.3, 300_000
-	}},
-	{"nfc-many-members", "a busy entrance: 12 check-ins a minute from 20 000 members", func(c *NFCConfig) {
-		c.VisitsPerMin, c.Members, c.PMissPoll = 12, 20000, 0.05
-	}},
-	{"nfc-mixed-hour", "a realistic hour: 4 plates with flicker, double taps and near misses; a reader with misses and repeat visits", func(c *NFCConfig) {
-		c.Plates, c.TapsPerMin, c.PFlicker, c.PDoubleTap, c.NearMissPerMin = 4, 1.5, 0.4, 0.15, 0.5
-		c.VisitsPerMin, c.Members, c.PMissPoll, c.PReturnSoon, c.PReturnLater = 4, 500, 0.1, 0.15, 0.1
-	}},
+var nfcScenarios = scenarioTable[NFCConfig]{
+	base: func(name string, seed uint64) NFCConfig {
+		c := DefaultNFCConfig()
+		c.Name, c.Seed = name, seed
+		return c
+	},
+	unknown: func(name string, known []string) error {
+		return fmt.Errorf("sim: unknown NFC scenario %q (known: %v)", name, known)
+	},
+	list: []scenario[NFCConfig]{
+		{"nfc-flicker", "every phone wobbles at the edge of range: 1-6 dropouts of 20-1200 ms per tap", func(c *NFCConfig) {
+			c.Plates, c.TapsPerMin, c.PFlicker, c.FlickMax, c.FlickGapMaxMs = 3, 2, 1, 6, 1200
+		}},
+		{"nfc-double-taps", "half the customers tap twice, 2.5-8 s apart", func(c *NFCConfig) {
+			c.Plates, c.TapsPerMin, c.PDoubleTap, c.PFlicker = 3, 2, 0.5, 0.3
+		}},
+		{"nfc-near-misses", "phones swept past the plates (5-60 ms fields) as often as real taps", func(c *NFCConfig) {
+			c.Plates, c.TapsPerMin, c.NearMissPerMin, c.PFlicker = 3, 2, 2, 0.3
+		}},
+		{"nfc-repeated-polls", "cards held 1-8 s on a fast-polling reader: dozens of polls each, 20 % of polls fail", func(c *NFCConfig) {
+			c.VisitsPerMin, c.CardHoldMinMs, c.CardHoldMaxMs, c.PollMs, c.PMissPoll = 6, 1000, 8000, 50, 0.2
+		}},
+		{"nfc-repeat-visits", "a small membership; 40 % present again within repeat_ms, 30 % come back after it", func(c *NFCConfig) {
+			c.VisitsPerMin, c.Members, c.PReturnSoon, c.PReturnLater, c.RepeatMs = 5, 200, 0.4, 0.3, 300_000
+		}},
+		{"nfc-many-members", "a busy entrance: 12 check-ins a minute from 20 000 members", func(c *NFCConfig) {
+			c.VisitsPerMin, c.Members, c.PMissPoll = 12, 20000, 0.05
+		}},
+		{"nfc-mixed-hour", "a realistic hour: 4 plates with flicker, double taps and near misses; a reader with misses and repeat visits", func(c *NFCConfig) {
+			c.Plates, c.TapsPerMin, c.PFlicker, c.PDoubleTap, c.NearMissPerMin = 4, 1.5, 0.4, 0.15, 0.5
+			c.VisitsPerMin, c.Members, c.PMissPoll, c.PReturnSoon, c.PReturnLater = 4, 500, 0.1, 0.15, 0.1
+		}},
+	},
 }
 
 // NFCScenarioNames lists the named NFC scenarios.
-func NFCScenarioNames() []string {
-	out := make([]string, len(nfcScenarios))
-	for i, s := range nfcScenarios {
-		out[i] = s.name
-	}
-	return out
-}
+func NFCScenarioNames() []string { return nfcScenarios.names() }
 
 // NFCScenarioDoc returns the one-line description of a named NFC scenario.
-func NFCScenarioDoc(name string) string {
-	for _, s := range nfcScenarios {
-		if s.name == name {
-			return s.doc
-		}
-	}
-	return ""
-}
+func NFCScenarioDoc(name string) string { return nfcScenarios.doc(name) }
 
 // NFCScenario returns the configuration of a named NFC scenario.
-func NFCScenario(name string, seed uint64) (NFCConfig, error) {
-	for _, s := range nfcScenarios {
-		if s.name == name {
-			c := DefaultNFCConfig()
-			c.Name, c.Seed = name, seed
-			s.set(&c)
-			return c, nil
-		}
-	}
-	return NFCConfig{}, fmt.Errorf("sim: unknown NFC scenario %q (known: %v)", name, NFCScenarioNames())
-}
+func NFCScenario(name string, seed uint64) (NFCConfig, error) { return nfcScenarios.config(name, seed) }
 
 // NFCTruth is what really happened.
 type NFCTruth struct {

@@ -549,68 +549,53 @@ func (s *Shelf) WriteTrace(out io.Writer, start time.Time, sensors ...TraceSenso
 }
 
 // shelfScenarios are the named aisles tests and the demo use; an hour each.
-var shelfScenarios = []struct {
-	name string
-	doc  string
-	set  func(c *ShelfConfig)
-}{
-	{"browsers-with-pose-shifts", "browsers who turn out of the beam, step back half a metre and reach in, often", func(c *ShelfConfig) {
-		c.PoseShiftsPerMin, c.StepBacksPerMin, c.SwayMM = 6, 3, 35
-	}},
-	{"dropouts", "dark clothes: bursts of invalid readings (0.2-1.5 s) while browsing, and idle", func(c *ShelfConfig) {
-		c.DropoutsPerMin, c.IdleDropoutsPerMin, c.PInvalid = 6, 2, 0.02
-	}},
-	{"aisle-passersby", "a busy aisle: 8 passers-by a minute, one in ten pausing up to 2.4 s, 0.7-1.5 m from the shelf", func(c *ShelfConfig) {
-		c.PassersPerMin, c.PPause, c.BrowsersPerMin = 8, 0.1, 4
-	}},
-	{"crowded-aisle", "a crowded aisle (a stress test beyond a single-zone sensor): 12 passers-by a minute, a fifth pausing up to 2.4 s", func(c *ShelfConfig) {
-		c.PassersPerMin, c.PPause, c.BrowsersPerMin = 12, 0.2, 4
-	}},
-	{"back-to-back", "60 % of browsers are followed by the next 1-3 s after they leave", func(c *ShelfConfig) {
-		c.PBackToBack, c.PassersPerMin = 0.6, 1
-	}},
-	{"noisy", "noisy ranges (40 mm), 5 % invalid readings, 1 % glitches, restless browsers", func(c *ShelfConfig) {
-		c.NoiseMM, c.PInvalid, c.PGlitch, c.SwayMM = 40, 0.05, 0.01, 40
-		c.PoseShiftsPerMin, c.DropoutsPerMin = 2, 2
-	}},
-	{"mixed-hour", "a realistic hour: pose shifts, dropouts, passers-by, back-to-back and overlapping browsers, noise", func(c *ShelfConfig) {
-		c.PoseShiftsPerMin, c.StepBacksPerMin, c.SwayMM = 3, 1.5, 30
-		c.DropoutsPerMin, c.IdleDropoutsPerMin, c.PInvalid = 2, 0.5, 0.01
-		c.PassersPerMin, c.PPause = 6, 0.15
-		c.PBackToBack, c.POverlap = 0.2, 0.02
-		c.NoiseMM, c.PGlitch = 20, 0.003
-		c.AisleMM = 2200
-	}},
+var shelfScenarios = scenarioTable[ShelfConfig]{
+	base: func(name string, seed uint64) ShelfConfig {
+		c := DefaultShelfConfig()
+		c.Name, c.Seed = name, seed
+		return c
+	},
+	unknown: func(name string, known []string) error {
+		return fmt.Errorf("sim: unknown shelf scenario %q (known: %s)", name, strings.Join(known, ", "))
+	},
+	list: []scenario[ShelfConfig]{
+		{"browsers-with-pose-shifts", "browsers who turn out of the beam, step back half a metre and reach in, often", func(c *ShelfConfig) {
+			c.PoseShiftsPerMin, c.StepBacksPerMin, c.SwayMM = 6, 3, 35
+		}},
+		{"dropouts", "dark clothes: bursts of invalid readings (0.2-1.5 s) while browsing, and idle", func(c *ShelfConfig) {
+			c.DropoutsPerMin, c.IdleDropoutsPerMin, c.PInvalid = 6, 2, 0.02
+		}},
+		{"aisle-passersby", "a busy aisle: 8 passers-by a minute, one in ten pausing up to 2.4 s, 0.7-1.5 m from the shelf", func(c *ShelfConfig) {
+			c.PassersPerMin, c.PPause, c.BrowsersPerMin = 8, 0.1, 4
+		}},
+		{"crowded-aisle", "a crowded aisle (a stress test beyond a single-zone sensor): 12 passers-by a minute, a fifth pausing up to 2.4 s", func(c *ShelfConfig) {
+			c.PassersPerMin, c.PPause, c.BrowsersPerMin = 12, 0.2, 4
+		}},
+		{"back-to-back", "60 % of browsers are followed by the next 1-3 s after they leave", func(c *ShelfConfig) {
+			c.PBackToBack, c.PassersPerMin = 0.6, 1
+		}},
+		{"noisy", "noisy ranges (40 mm), 5 % invalid readings, 1 % glitches, restless browsers", func(c *ShelfConfig) {
+			c.NoiseMM, c.PInvalid, c.PGlitch, c.SwayMM = 40, 0.05, 0.01, 40
+			c.PoseShiftsPerMin, c.DropoutsPerMin = 2, 2
+		}},
+		{"mixed-hour", "a realistic hour: pose shifts, dropouts, passers-by, back-to-back and overlapping browsers, noise", func(c *ShelfConfig) {
+			c.PoseShiftsPerMin, c.StepBacksPerMin, c.SwayMM = 3, 1.5, 30
+			c.DropoutsPerMin, c.IdleDropoutsPerMin, c.PInvalid = 2, 0.5, 0.01
+			c.PassersPerMin, c.PPause = 6, 0.15
+			c.PBackToBack, c.POverlap = 0.2, 0.02
+			c.NoiseMM, c.PGlitch = 20, 0.003
+			c.AisleMM = 2200
+		}},
+	},
 }
 
 // ShelfScenarioNames lists the named shelf scenarios.
-func ShelfScenarioNames() []string {
-	out := make([]string, len(shelfScenarios))
-	for i, s := range shelfScenarios {
-		out[i] = s.name
-	}
-	return out
-}
+func ShelfScenarioNames() []string { return shelfScenarios.names() }
 
 // ShelfScenarioDoc returns the one-line description of a named shelf scenario.
-func ShelfScenarioDoc(name string) string {
-	for _, s := range shelfScenarios {
-		if s.name == name {
-			return s.doc
-		}
-	}
-	return ""
-}
+func ShelfScenarioDoc(name string) string { return shelfScenarios.doc(name) }
 
 // ShelfScenario returns the configuration of a named shelf scenario.
 func ShelfScenario(name string, seed uint64) (ShelfConfig, error) {
-	for _, s := range shelfScenarios {
-		if s.name == name {
-			c := DefaultShelfConfig()
-			c.Name, c.Seed = name, seed
-			s.set(&c)
-			return c, nil
-		}
-	}
-	return ShelfConfig{}, fmt.Errorf("sim: unknown shelf scenario %q (known: %s)", name, strings.Join(ShelfScenarioNames(), ", "))
+	return shelfScenarios.config(name, seed)
 }
