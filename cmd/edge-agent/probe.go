@@ -189,9 +189,9 @@ func printProbe(w io.Writer, rep probe.Report) error {
 		name += ")"
 		fmt.Fprintf(&b, "%-40s %s\n", name, statusText[s.Status])
 		for _, c := range s.Checks {
-			fmt.Fprintf(&b, "  %-22s %-11s %s\n", c.Name, c.Status, c.Detail)
+			fmt.Fprintf(&b, "  %-22s %-12s %s\n", c.Name, c.Status, c.Detail)
 			if c.Hint != "" {
-				fmt.Fprintf(&b, "  %-22s %-11s → %s\n", "", "", c.Hint)
+				fmt.Fprintf(&b, "  %-22s %-12s → %s\n", "", "", c.Hint)
 			}
 		}
 	}

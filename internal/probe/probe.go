@@ -504,11 +504,11 @@ func (p *prober) pn532(sc config.SensorConfig, hw Hardware, prefix string) []Che
 			c.Hint = "a chip answers GetFirmwareVersion but is not a PN532 (IC 0x32): check the board"
 		case s != nil && s.has(o.Addr):
 			c.Status = Suspicious
-			c.Hint = "the address answers but no PN532 frame comes back: check the board's interface switches (I2C: SEL0 off, SEL1 on) and power it off and on"
+			c.Hint = "the address answers but no PN532 frame comes back: check the board's interface-select switches are set for I2C (PN532 I0 high, I1 low) and power it off and on"
 		case s != nil:
-			c.Hint = "no PN532 answers: check VCC, GND, SDA, SCL and the interface switches (I2C: SEL0 off, SEL1 on); " + others(s)
+			c.Hint = "no PN532 answers: check VCC, GND, SDA, SCL and that the interface-select switches are set for I2C (PN532 I0 high, I1 low); " + others(s)
 		default:
-			c.Hint = "no PN532 answers on SPI: check VCC, GND, SCK, MOSI, MISO, SS and the interface switches (SPI: SEL0 on, SEL1 off)"
+			c.Hint = "no PN532 answers on SPI: check VCC, GND, SCK, MOSI, MISO, SS and that the interface-select switches are set for SPI (PN532 I0 low, I1 high)"
 		}
 		return append(checks, c)
 	}

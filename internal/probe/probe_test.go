@@ -183,7 +183,7 @@ func TestPN532(t *testing.T) {
 		t.Fatalf("wrong IC: %+v", r)
 	}
 	r = one(t, sc, i2cHW("1", vl53l1xtest.NewBus()))
-	if c := check(t, r, "firmware version"); r.Status != Missing || !strings.Contains(c.Hint, "SEL0 off, SEL1 on") {
+	if c := check(t, r, "firmware version"); r.Status != Missing || !strings.Contains(c.Hint, "set for I2C (PN532 I0 high, I1 low)") {
 		t.Fatalf("missing: %+v", r)
 	}
 	// On SPI.
