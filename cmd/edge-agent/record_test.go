@@ -124,7 +124,9 @@ func startWalkers(t *testing.T, gate <-chan struct{}) string {
 		"side":   {gate: gate, kind: "pulse", walks: []int{0, 1, 0}},
 		"street": {gate: gate, kind: "beam-pair", walks: []int{0, 1, 1, 0, 1}},
 	}
-	open := func(i int, sc config.SensorConfig, env *agent.SourceEnv) (agent.Source, error) { return walks[sc.ID], nil }
+	open := func(i int, sc config.SensorConfig, env *agent.SourceEnv) (agent.Source, error) {
+		return walks[sc.ID], nil
+	}
 	a, err := agent.New(cfg, slog.New(slog.DiscardHandler), agent.Options{Version: "test", OpenSource: open})
 	if err != nil {
 		t.Fatal(err)
