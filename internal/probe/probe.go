@@ -128,7 +128,7 @@ func Run(cfg *config.Config, o Options) Report {
 	if o.Sleep == nil {
 		o.Sleep = time.Sleep
 	}
-	p := &prober{o: o, scans: map[string]*Scan{}}
+	p := &prober{o: o, cfg: cfg, scans: map[string]*Scan{}}
 	var host Hardware
 	if o.Host != nil {
 		host = o.Host
@@ -185,6 +185,7 @@ func (noHardware) Pin(string) (gpio.PinIn, error) { return nil, errNoHost }
 
 type prober struct {
 	o         Options
+	cfg       *config.Config
 	scans     map[string]*Scan // by label: one scan per bus
 	scanOrder []string
 	// adcs: one MCP3008 per SPI port (a port connects once).
@@ -300,6 +301,18 @@ func (p *prober) vl53l1x(sc config.SensorConfig, hw Hardware, prefix string) []C
 	if sc.Address != 0 && sc.Address != addr {
 		cands = []uint16{sc.Address, addr}
 	}
+	var xshutNote string
+	if sc.XShut != "" && prefix == "" {
+		off, err := p.xshutAlone(sc, hw)
+		if err != nil {
+			return append(checks, Check{Name: "xshut", Status: BusError, Detail: err.Error(),
+				Hint: "is the XSHUT GPIO name right, and does the agent's user have access to /dev/gpiochip0 (group gpio)?"})
+		}
+		defer off()
+		// Just powered up: at the power-on address.
+		cands = []uint16{addr}
+		xshutNote = fmt.Sprintf(" (powered alone on the bus with XSHUT %s)", sc.XShut)
+	}
 	var at uint16
 	var id [2]byte
 	var rerr error
@@ -314,22 +327,59 @@ func (p *prober) vl53l1x(sc config.SensorConfig, hw Hardware, prefix string) []C
 	if at == 0 {
 		checks[0].Status = Missing
 		hint := fmt.Sprintf("no VL53L1X answers at %s: check its VIN, GND, SDA, SCL", addrList(cands))
-		if sc.XShut != "" {
-			hint += fmt.Sprintf(", and that XSHUT (%s) is not held low", sc.XShut)
+		if xshutNote != "" {
+			hint += fmt.Sprintf(", and the XSHUT wire (%s, driven high for this probe)", sc.XShut)
 		}
 		checks[0].Hint = hint + "; " + others(s)
 		return checks
 	}
 	model := uint16(id[0])<<8 | uint16(id[1])
-	c := Check{Name: "model id", Status: OK, Detail: fmt.Sprintf("IDENTIFICATION__MODEL_ID at %#02x reads %#04x: a VL53L1X", at, model)}
+	c := Check{Name: "model id", Status: OK, Detail: fmt.Sprintf("IDENTIFICATION__MODEL_ID at %#02x reads %#04x: a VL53L1X%s", at, model, xshutNote)}
 	if model != vl53l1x.ModelID {
 		c.Status = WrongDevice
-		c.Detail = fmt.Sprintf("IDENTIFICATION__MODEL_ID at %#02x reads %#04x, want %#04x: not a VL53L1X", at, model, vl53l1x.ModelID)
+		c.Detail = fmt.Sprintf("IDENTIFICATION__MODEL_ID at %#02x reads %#04x, want %#04x: not a VL53L1X%s", at, model, vl53l1x.ModelID, xshutNote)
 		c.Hint = "another chip answers at this address: check the board is a VL53L1X (a VL53L0X or VL6180X looks alike) and the address in the config"
-	} else if sc.Address != 0 && at != sc.Address {
+	} else if sc.Address != 0 && at != sc.Address && xshutNote == "" {
 		c.Detail += fmt.Sprintf(" at its power-on address; the daemon moves it to %#02x at start", sc.Address)
 	}
 	return append(checks, c)
+}
+
+// xshutBoot is how long a VL53L1X takes from XSHUT high until it answers
+// (tBOOT, 1.2 ms max).
+const xshutBoot = 2 * time.Millisecond
+
+// xshutAlone powers sensor sc alone among the XSHUT-wired sensors of its
+// bus: the daemon's Halt leaves each of them off (XSHUT low), and all of
+// them on would answer together at 0x29. off powers it down again, as the
+// daemon left it.
+func (p *prober) xshutAlone(sc config.SensorConfig, hw Hardware) (off func(), err error) {
+	drive := func(name string, l gpio.Level) error {
+		pin, err := hw.Pin(name)
+		if err != nil {
+			return err
+		}
+		out, ok := pin.(gpio.PinOut)
+		if !ok || pin == nil {
+			return fmt.Errorf("XSHUT %s cannot be driven: not an output line", name)
+		}
+		if err := out.Out(l); err != nil {
+			return fmt.Errorf("XSHUT %s: %w", name, err)
+		}
+		return nil
+	}
+	for _, o := range p.cfg.Sensors {
+		if o.ID != sc.ID && o.XShut != "" && o.Bus == sc.Bus && o.Simulate == nil {
+			if err := drive(o.XShut, gpio.Low); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := drive(sc.XShut, gpio.High); err != nil {
+		return nil, err
+	}
+	p.o.Sleep(xshutBoot)
+	return func() { _ = drive(sc.XShut, gpio.Low) }, nil
 }
 
 func addrList(as []uint16) string {

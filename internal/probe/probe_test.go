@@ -66,10 +66,9 @@ func TestVL53L1X(t *testing.T) {
 	}
 
 	// Nothing on the bus: every address NAKs.
-	sc.XShut = "GPIO17"
 	r = one(t, sc, i2cHW("1", vl53l1xtest.NewBus()))
 	c = check(t, r, "i2c scan")
-	if r.Status != Missing || !strings.Contains(c.Hint, "no VL53L1X answers at 0x29") || !strings.Contains(c.Hint, "XSHUT (GPIO17)") ||
+	if r.Status != Missing || !strings.Contains(c.Hint, "no VL53L1X answers at 0x29") ||
 		!strings.Contains(c.Hint, "nothing at all answers") {
 		t.Fatalf("missing: %+v", r)
 	}
@@ -364,5 +363,56 @@ func TestEmulateDemoKinds(t *testing.T) {
 	rep = Run(bad, Options{})
 	if r := rep.Sensors[0]; r.Status != BusError || !strings.Contains(r.Checks[0].Detail, `sharp "nope"`) {
 		t.Fatalf("%+v", r)
+	}
+}
+
+// outPin makes an emulator's XSHUT input a line Hardware.Pin can return.
+type outPin struct{ gpio.PinOut }
+
+func (outPin) In(gpio.Pull, gpio.Edge) error  { return nil }
+func (outPin) Read() gpio.Level               { return gpio.Low }
+func (outPin) WaitForEdge(time.Duration) bool { return false }
+func (outPin) Pull() gpio.Pull                { return gpio.Float }
+func (outPin) DefaultPull() gpio.Pull         { return gpio.Float }
+
+func TestVL53L1XAloneWithXShut(t *testing.T) {
+	// Two sensors on one bus, both left off by the daemon (XSHUT low):
+	// each is powered alone, so each answers for itself at 0x29.
+	good := vl53l1xtest.New(&vl53l1xtest.Options{Name: "good"})
+	other := vl53l1xtest.New(&vl53l1xtest.Options{Name: "other", ModelID: 0xEEAA})
+	hw := i2cHW("1", vl53l1xtest.NewBus(good, other))
+	hw.Pins = map[string]gpio.PinIn{"GPIO17": outPin{good.XShut()}, "GPIO27": outPin{other.XShut()}}
+	for _, p := range hw.Pins {
+		p.(gpio.PinOut).Out(gpio.Low)
+	}
+	cfg := &config.Config{Sensors: []config.SensorConfig{
+		{ID: "door", Kind: "tof-2zone", Bus: "1", Address: 0x30, XShut: "GPIO17"},
+		{ID: "shelf", Kind: "tof-presence", Bus: "1", Address: 0x31, XShut: "GPIO27"},
+	}}
+	rep := Run(cfg, Options{Host: hw}) // real sleeps: the emulators boot in real time
+	door, shelf := rep.Sensors[0], rep.Sensors[1]
+	if door.Status != OK || !strings.Contains(check(t, door, "model id").Detail, "powered alone on the bus with XSHUT GPIO17") {
+		t.Fatalf("door: %+v", door)
+	}
+	if shelf.Status != WrongDevice || !strings.Contains(check(t, shelf, "model id").Detail, "reads 0xeeaa") {
+		t.Fatalf("shelf: %+v", shelf)
+	}
+	// Left as the daemon left them: off.
+	var b [2]byte
+	if err := vl53l1xtest.NewBus(good, other).Tx(0x29, []byte{0x01, 0x0F}, b[:]); err == nil {
+		t.Fatalf("a sensor was left powered: reads % x", b)
+	}
+	// Without XSHUT handling both would be off: missing, and the hint says
+	// which wire the probe drove.
+	hw.Pins["GPIO17"] = outPin{vl53l1xtest.New(nil).XShut()} // wired to another board
+	rep = Run(&config.Config{Sensors: cfg.Sensors[:1]}, Options{Host: hw})
+	if c := check(t, rep.Sensors[0], "i2c scan"); rep.Sensors[0].Status != Missing || !strings.Contains(c.Hint, "XSHUT wire (GPIO17") {
+		t.Fatalf("%+v", rep.Sensors[0])
+	}
+	// An XSHUT line that cannot be driven is named.
+	hw.Pins["GPIO17"] = pintest.New("GPIO17", 17)
+	rep = Run(&config.Config{Sensors: cfg.Sensors[:1]}, Options{Host: hw})
+	if c := check(t, rep.Sensors[0], "xshut"); rep.Sensors[0].Status != BusError || !strings.Contains(c.Detail, "XSHUT GPIO17 cannot be driven") {
+		t.Fatalf("%+v", rep.Sensors[0])
 	}
 }
