@@ -187,7 +187,7 @@ func (t NFCTruth) TotalTaps() int64 {
 // of the reader and the ground truth.
 type NFCWorld struct {
 	cfg    NFCConfig
-	fields [][]nfcSpan // per plate, the field-on periods, disjoint and sorted
+	fields [][]interval // per plate, the field-on periods, disjoint and sorted
 	polls  []poll
 	truth  NFCTruth
 }
@@ -205,7 +205,7 @@ func NewNFCWorld(cfg NFCConfig) (*NFCWorld, error) {
 	w := &NFCWorld{cfg: cfg}
 	w.truth.Taps = make([]int64, cfg.Plates)
 	w.truth.NearMisses = make([]int64, cfg.Plates)
-	w.fields = make([][]nfcSpan, cfg.Plates)
+	w.fields = make([][]interval, cfg.Plates)
 	for p := range cfg.Plates {
 		rng := rand.New(rand.NewPCG(cfg.Seed, 0x91a7e0+uint64(p)))
 		w.fields[p] = w.genPlate(rng, p)
@@ -232,10 +232,10 @@ func nfcExpMs(rng *rand.Rand, perMin float64) int64 {
 // genPlate draws the customers at one plate and what its field-detect line
 // sees: each tap is one or more field-on periods (dropouts when the phone
 // wobbles), near misses are lone blips.
-func (w *NFCWorld) genPlate(rng *rand.Rand, p int) []nfcSpan {
+func (w *NFCWorld) genPlate(rng *rand.Rand, p int) []interval {
 	c := w.cfg
 	end := c.DurationMs - c.TailMs
-	var on []nfcSpan
+	var on []interval
 	tap := func(a int64) int64 {
 		hold := nfcUniform(rng, c.HoldMinMs, c.HoldMaxMs)
 		last := a + hold
@@ -251,14 +251,14 @@ func (w *NFCWorld) genPlate(rng *rand.Rand, p int) []nfcSpan {
 				if x < cur+10 {
 					continue // dropouts never overlap: the phone must come back first
 				}
-				on = append(on, nfcSpan{cur, x})
+				on = append(on, interval{cur, x})
 				cur = x + nfcUniform(rng, c.FlickGapMinMs, c.FlickGapMaxMs)
 			}
 		}
 		if last < cur+readMs {
 			last = cur + readMs // after the last dropout the phone stays long enough to read the tag
 		}
-		on = append(on, nfcSpan{cur, last})
+		on = append(on, interval{cur, last})
 		w.truth.Taps[p]++
 		return last
 	}
@@ -280,26 +280,11 @@ func (w *NFCWorld) genPlate(rng *rand.Rand, p int) []nfcSpan {
 	}
 	if c.NearMissPerMin > 0 {
 		for t := nfcExpMs(rng, c.NearMissPerMin); t < end; t += nfcExpMs(rng, c.NearMissPerMin) {
-			on = append(on, nfcSpan{t, t + nfcUniform(rng, 5, c.NearMissMaxMs)})
+			on = append(on, interval{t, t + nfcUniform(rng, 5, c.NearMissMaxMs)})
 			w.truth.NearMisses[p]++
 		}
 	}
-	return nfcUnion(on)
-}
-
-// unionIntervals sorts and merges overlapping or touching periods: the
-// line only reports changes.
-func nfcUnion(iv []nfcSpan) []nfcSpan {
-	sort.Slice(iv, func(i, j int) bool { return iv[i].start < iv[j].start })
-	out := iv[:0]
-	for _, x := range iv {
-		if n := len(out); n > 0 && x.start <= out[n-1].end {
-			out[n-1].end = max(out[n-1].end, x.end)
-			continue
-		}
-		out = append(out, x)
-	}
-	return out
+	return merge(on)
 }
 
 // genReader draws the members' visits to the reader and the polls that
@@ -415,34 +400,15 @@ func (w *NFCWorld) Specs(plateKV ...[2]string) ([]sensor.Spec, error) {
 // learn that the last tap's field stayed off for merge_ms.
 func (w *NFCWorld) Readings(dst []sensor.Reading) []sensor.Reading {
 	n := w.cfg.Plates
-	pos := make([]int, n) // 2*nfcSpan index + (0 start, 1 end)
-	pi := 0
-	for {
-		best, bestT := -1, int64(0)
-		for p := range n {
-			if pos[p] >= 2*len(w.fields[p]) {
-				continue
-			}
-			x := w.fields[p][pos[p]/2]
-			t := x.start
-			if pos[p]%2 == 1 {
-				t = x.end
-			}
-			if best < 0 || t < bestT {
-				best, bestT = p, t
-			}
-		}
-		if pi < len(w.polls) && (best < 0 || w.polls[pi].t < bestT) {
-			dst = append(dst, sensor.Reading{TMs: w.polls[pi].t, Sensor: n, Token: w.polls[pi].tok})
-			pi++
-			continue
-		}
-		if best < 0 {
-			break
-		}
-		dst = append(dst, sensor.Reading{TMs: bestT, Sensor: best, Value: int64(1 - pos[best]%2)})
-		pos[best]++
+	streams := make([][]sensor.Reading, n+1)
+	for p := range n {
+		streams[p] = changes(nil, w.fields[p], p, 0)
 	}
+	streams[n] = make([]sensor.Reading, 0, len(w.polls))
+	for _, pl := range w.polls {
+		streams[n] = append(streams[n], sensor.Reading{TMs: pl.t, Sensor: n, Token: pl.tok})
+	}
+	dst = mergeReadings(dst, streams...)
 	for p := range n {
 		dst = append(dst, sensor.Reading{TMs: w.cfg.DurationMs, Sensor: p})
 	}
@@ -472,6 +438,3 @@ func (w *NFCWorld) WriteTrace(out io.Writer, start time.Time, plateKV ...[2]stri
 // readMs is the shortest unbroken field in which a phone in the model
 // reads the tag; near misses stay below it.
 const readMs = 150
-
-// nfcSpan is one field-on period of a plate, [start, end) in ms.
-type nfcSpan struct{ start, end int64 }

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"math"
@@ -485,67 +484,17 @@ func (s *Shelf) Readings(kind sensor.Kind, idx int, dst []sensor.Reading) ([]sen
 // the module's hold time, unless Params give them), then every reading
 // merged in time order.
 func (s *Shelf) WriteTrace(out io.Writer, start time.Time, sensors ...TraceSensor) error {
-	if len(sensors) == 0 {
-		return fmt.Errorf("sim: WriteTrace: no sensors")
-	}
-	bw := bufio.NewWriterSize(out, 1<<16)
-	fmt.Fprintf(bw, "# edge-agent-trace v1\n# start %s\n", start.UTC().Format(time.RFC3339))
-	fmt.Fprintf(bw, "# simulated shelf scenario %q seed %d\n", s.cfg.Name, s.cfg.Seed)
-	streams := make([][]sensor.Reading, len(sensors))
-	for i, ts := range sensors {
-		if err := sensor.ValidID(ts.ID); err != nil {
-			return fmt.Errorf("sim: WriteTrace: %w", err)
-		}
-		kv := map[string]bool{}
-		for _, p := range ts.Params {
-			kv[p[0]] = true
-		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "# sensor %s kind=%s role=%s", ts.ID, ts.Kind, sensor.RoleShelf)
-		if !kv["dwell_min_ms"] {
-			fmt.Fprintf(&b, " dwell_min_ms=%d", s.cfg.DwellMinMs)
-		}
-		if ts.Kind == sensor.KindPIR && !kv["hold_ms"] {
-			fmt.Fprintf(&b, " hold_ms=%d", s.cfg.PIRHoldMs)
-		}
-		for _, p := range ts.Params {
-			fmt.Fprintf(&b, " %s=%s", p[0], p[1])
-		}
-		bw.WriteString(b.String())
-		bw.WriteByte('\n')
-		var err error
-		if streams[i], err = s.Readings(ts.Kind, i, nil); err != nil {
-			return err
-		}
-	}
-	bw.WriteString("t_ms,sensor,channel,value\n")
-	pos := make([]int, len(streams))
-	var line []byte
-	for {
-		best := -1
-		for i, st := range streams {
-			if pos[i] < len(st) && (best < 0 || st[pos[i]].TMs < streams[best][pos[best]].TMs) {
-				best = i
+	return writeTrace(out, start, traceHeader{
+		comment: fmt.Sprintf("simulated shelf scenario %q seed %d", s.cfg.Name, s.cfg.Seed),
+		role:    sensor.RoleShelf,
+		defaults: func(kind sensor.Kind) [][2]string {
+			kv := [][2]string{{"dwell_min_ms", strconv.FormatInt(s.cfg.DwellMinMs, 10)}}
+			if kind == sensor.KindPIR {
+				kv = append(kv, [2]string{"hold_ms", strconv.FormatInt(s.cfg.PIRHoldMs, 10)})
 			}
-		}
-		if best < 0 {
-			break
-		}
-		r := streams[best][pos[best]]
-		pos[best]++
-		line = strconv.AppendInt(line[:0], r.TMs, 10)
-		line = append(line, ',')
-		line = append(line, sensors[best].ID...)
-		line = append(line, ',')
-		line = append(line, sensors[best].Kind.Channels()[r.Channel]...)
-		line = append(line, ',')
-		line = strconv.AppendInt(line, r.Value, 10)
-		line = append(line, '\n')
-		if _, err := bw.Write(line); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
+			return kv
+		},
+	}, s, sensors)
 }
 
 // shelfScenarios are the named aisles tests and the demo use; an hour each.

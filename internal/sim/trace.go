@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -52,28 +53,55 @@ func (w *World) Readings(kind sensor.Kind, idx int, dst []sensor.Reading) ([]sen
 
 // appendChanges merges the level changes of several channels in time order.
 func appendChanges(dst []sensor.Reading, idx int, chans []int, ivs ...[]interval) []sensor.Reading {
-	pos := make([]int, len(ivs)) // 2*interval index + (0 start, 1 end)
+	streams := make([][]sensor.Reading, len(ivs))
+	for i, iv := range ivs {
+		streams[i] = changes(nil, iv, idx, chans[i])
+	}
+	return mergeReadings(dst, streams...)
+}
+
+// changes appends the level changes of one channel high during the sorted
+// intervals iv: 1 at each start, 0 at each end.
+func changes(dst []sensor.Reading, iv []interval, idx, ch int) []sensor.Reading {
+	dst = slices.Grow(dst, 2*len(iv))
+	for _, x := range iv {
+		dst = append(dst,
+			sensor.Reading{TMs: x.start, Sensor: idx, Channel: ch, Value: 1},
+			sensor.Reading{TMs: x.end, Sensor: idx, Channel: ch, Value: 0})
+	}
+	return dst
+}
+
+// mergeReadings appends the readings of time-ordered streams to dst in
+// time order.
+func mergeReadings(dst []sensor.Reading, streams ...[]sensor.Reading) []sensor.Reading {
+	eachMerged(streams, func(_ int, r sensor.Reading) error {
+		dst = append(dst, r)
+		return nil
+	})
+	return dst
+}
+
+// eachMerged calls f with every reading of the time-ordered streams in
+// time order, with the index of its stream; at equal times the lower stream
+// comes first. It stops at f's first error.
+func eachMerged(streams [][]sensor.Reading, f func(stream int, r sensor.Reading) error) error {
+	pos := make([]int, len(streams))
 	for {
-		best, bestT := -1, int64(0)
-		for i, iv := range ivs {
-			if pos[i] >= 2*len(iv) {
-				continue
-			}
-			x := iv[pos[i]/2]
-			t := x.start
-			if pos[i]%2 == 1 {
-				t = x.end
-			}
-			if best < 0 || t < bestT {
-				best, bestT = i, t
+		best := -1
+		for i, st := range streams {
+			if pos[i] < len(st) && (best < 0 || st[pos[i]].TMs < streams[best][pos[best]].TMs) {
+				best = i
 			}
 		}
 		if best < 0 {
-			return dst
+			return nil
 		}
-		v := int64(1 - pos[best]%2)
-		dst = append(dst, sensor.Reading{TMs: bestT, Sensor: idx, Channel: chans[best], Value: v})
+		r := streams[best][pos[best]]
 		pos[best]++
+		if err := f(best, r); err != nil {
+			return err
+		}
 	}
 }
 
@@ -88,53 +116,84 @@ type TraceSensor struct {
 // sensors (role from the line), then every reading of every sensor merged in
 // time order.
 func (w *World) WriteTrace(out io.Writer, start time.Time, sensors ...TraceSensor) error {
+	return writeTrace(out, start, traceHeader{
+		comment: fmt.Sprintf("simulated scenario %q seed %d", w.cfg.Name, w.cfg.Seed),
+		role:    w.Role(),
+	}, w, sensors)
+}
+
+// traceHeader is what a simulated world declares in its trace beyond each
+// sensor's id and kind.
+type traceHeader struct {
+	comment string      // a comment line naming the scenario
+	role    sensor.Role // the role of every sensor
+	// defaults are key=value pairs declared for a sensor of the kind before
+	// its Params, unless the Params give the key.
+	defaults func(kind sensor.Kind) [][2]string
+}
+
+// readingsSource is a simulated world that delivers what a driver of a
+// kind reads (World, Shelf).
+type readingsSource interface {
+	Readings(kind sensor.Kind, idx int, dst []sensor.Reading) ([]sensor.Reading, error)
+}
+
+// writeTrace renders src as a trace-v1 file: the header, one line per
+// sensor, then every reading of every sensor merged in time order.
+func writeTrace(out io.Writer, start time.Time, h traceHeader, src readingsSource, sensors []TraceSensor) error {
 	if len(sensors) == 0 {
 		return fmt.Errorf("sim: WriteTrace: no sensors")
 	}
 	bw := bufio.NewWriterSize(out, 1<<16)
 	fmt.Fprintf(bw, "# edge-agent-trace v1\n# start %s\n", start.UTC().Format(time.RFC3339))
-	fmt.Fprintf(bw, "# simulated scenario %q seed %d\n", w.cfg.Name, w.cfg.Seed)
+	fmt.Fprintf(bw, "# %s\n", h.comment)
 	streams := make([][]sensor.Reading, len(sensors))
 	for i, s := range sensors {
 		if err := sensor.ValidID(s.ID); err != nil {
 			return fmt.Errorf("sim: WriteTrace: %w", err)
 		}
-		fmt.Fprintf(bw, "# sensor %s kind=%s role=%s", s.ID, s.Kind, w.Role())
+		fmt.Fprintf(bw, "# sensor %s kind=%s role=%s", s.ID, s.Kind, h.role)
+		if h.defaults != nil {
+			for _, kv := range h.defaults(s.Kind) {
+				if !hasParam(s.Params, kv[0]) {
+					fmt.Fprintf(bw, " %s=%s", kv[0], kv[1])
+				}
+			}
+		}
 		for _, kv := range s.Params {
 			fmt.Fprintf(bw, " %s=%s", kv[0], kv[1])
 		}
 		bw.WriteByte('\n')
 		var err error
-		if streams[i], err = w.Readings(s.Kind, i, nil); err != nil {
+		if streams[i], err = src.Readings(s.Kind, i, nil); err != nil {
 			return err
 		}
 	}
 	bw.WriteString("t_ms,sensor,channel,value\n")
-	pos := make([]int, len(streams))
 	var line []byte
-	for {
-		best := -1
-		for i, st := range streams {
-			if pos[i] < len(st) && (best < 0 || st[pos[i]].TMs < streams[best][pos[best]].TMs) {
-				best = i
-			}
-		}
-		if best < 0 {
-			break
-		}
-		r := streams[best][pos[best]]
-		pos[best]++
+	err := eachMerged(streams, func(i int, r sensor.Reading) error {
 		line = strconv.AppendInt(line[:0], r.TMs, 10)
 		line = append(line, ',')
-		line = append(line, sensors[best].ID...)
+		line = append(line, sensors[i].ID...)
 		line = append(line, ',')
-		line = append(line, sensors[best].Kind.Channels()[r.Channel]...)
+		line = append(line, sensors[i].Kind.Channels()[r.Channel]...)
 		line = append(line, ',')
 		line = strconv.AppendInt(line, r.Value, 10)
 		line = append(line, '\n')
-		if _, err := bw.Write(line); err != nil {
-			return err
-		}
+		_, err := bw.Write(line)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	return bw.Flush()
+}
+
+func hasParam(params [][2]string, key string) bool {
+	for _, kv := range params {
+		if kv[0] == key {
+			return true
+		}
+	}
+	return false
 }
