@@ -20,8 +20,6 @@ import (
 	"github.com/omo-edge/edge-agent/internal/config"
 )
 
-// exitDaemonRunning says the daemon holds the outbox: stop it first.
-const exitDaemonRunning = 6
 
 // outboxFile is the outbox's name in the state directory (what the agent opens).
 const outboxFile = "outbox.db"

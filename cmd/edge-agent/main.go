@@ -33,6 +33,9 @@ const (
 	exitBadInput   = 3 // a config or trace that is wrong: fix the file
 	exitNotRunning = 4 // no daemon answers on the status socket
 	exitRefused    = 5 // the broker refused us: credentials, authorization, TLS
+	// exitDaemonRunning: the daemon holds what the command needs (the
+	// outbox, the buses): stop it first, or ask it (status).
+	exitDaemonRunning = 6
 )
 
 // exitError carries an exit code with its error.

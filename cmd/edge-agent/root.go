@@ -27,6 +27,8 @@ buffers them durably and publishes them over MQTT.`,
 		newConfigCmd(),
 		newStatusCmd(),
 		newPlateCmd(),
+		newBufferCmd(),
+		newProbeCmd(),
 		newVersionCmd(),
 	)
 	return root
