@@ -20,7 +20,6 @@ import (
 	"github.com/omo-edge/edge-agent/internal/config"
 )
 
-
 // outboxFile is the outbox's name in the state directory (what the agent opens).
 const outboxFile = "outbox.db"
 

@@ -125,10 +125,26 @@ func (p *Pipeline) Advance(tMs int64) []aggregate.Window {
 	return p.count(tMs)
 }
 
-// Close flushes every detector at tMs and closes the open window (the end
-// of a trace or a shutdown).
+// closeTailMs is how long after the last reading Close lets detectors
+// finish: a crossing whose last change is the trace's last line is
+// confirmed only once its debounce (or a plate's merge gap) has passed.
+const closeTailMs = 2000
+
+// Close ends the input at tMs (the end of a trace): every detector is
+// flushed closeTailMs later so what was under way at the end completes,
+// its events are dated no later than tMs, and the open window closes.
 func (p *Pipeline) Close(tMs int64) []aggregate.Window {
-	ws := p.Advance(tMs)
+	p.evs = p.evs[:0]
+	for i, d := range p.dets {
+		if end := tMs + closeTailMs; end > p.lastT[i] {
+			p.lastT[i] = end
+			p.evs = d.Flush(end, p.evs)
+		}
+	}
+	for i := range p.evs {
+		p.evs[i].TMs = min(p.evs[i].TMs, tMs)
+	}
+	ws := p.count(tMs)
 	if !p.anchored {
 		return ws
 	}

@@ -109,3 +109,15 @@ func TestFlushEveryDatesQuietSensorsEvents(t *testing.T) {
 		t.Fatalf("the 09:00 entry was not counted in the 09:00 window: %+v", ws)
 	}
 }
+
+// A crossing whose last change is the trace's last reading still counts,
+// in the trace's last window.
+func TestCloseCompletesTheLastCrossing(t *testing.T) {
+	p := newBeamPipeline(t)
+	p.SetAnchor(nine)
+	ws := walkIn(p, 58_000) // last reading at 58.55 s
+	ws = append(ws, p.Close(58_550)...)
+	if len(ws) != 1 || ws[0].Start != nine || ws[0].Sensors[0].Entries != 1 {
+		t.Fatalf("last crossing: %+v", ws)
+	}
+}
