@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -65,28 +64,18 @@ func DefaultNFCConfig() NFCConfig {
 
 // Validate reports a configuration the model cannot run.
 func (c NFCConfig) Validate() error {
-	bad := func(f string, v any, want string) error {
-		return fmt.Errorf("sim nfc config %q: %s = %v: %s", c.Name, f, v, want)
-	}
-	for _, p := range []struct {
-		f string
-		v float64
-	}{{"PFlicker", c.PFlicker}, {"PDoubleTap", c.PDoubleTap}, {"PMissPoll", c.PMissPoll},
-		{"PReturnSoon", c.PReturnSoon}, {"PReturnLater", c.PReturnLater}} {
-		if p.v < 0 || p.v > 1 || math.IsNaN(p.v) {
-			return bad(p.f, p.v, "want a probability in [0,1]")
-		}
+	k := configCheck{"sim nfc config", c.Name}
+	bad := k.bad
+	if err := k.probabilities(field{"PFlicker", c.PFlicker}, field{"PDoubleTap", c.PDoubleTap}, field{"PMissPoll", c.PMissPoll},
+		field{"PReturnSoon", c.PReturnSoon}, field{"PReturnLater", c.PReturnLater}); err != nil {
+		return err
 	}
 	if c.PMissPoll > 0.9 {
 		return bad("PMissPoll", c.PMissPoll, "want at most 0.9 (cards must be readable)")
 	}
-	for _, r := range []struct {
-		f string
-		v float64
-	}{{"TapsPerMin", c.TapsPerMin}, {"NearMissPerMin", c.NearMissPerMin}, {"VisitsPerMin", c.VisitsPerMin}} {
-		if r.v < 0 || r.v > 600 || math.IsNaN(r.v) {
-			return bad(r.f, r.v, "want a rate from 0 to 600 per minute")
-		}
+	if err := k.within(0, 600, "want a rate from 0 to 600 per minute",
+		field{"TapsPerMin", c.TapsPerMin}, field{"NearMissPerMin", c.NearMissPerMin}, field{"VisitsPerMin", c.VisitsPerMin}); err != nil {
+		return err
 	}
 	switch {
 	case c.DurationMs <= 0 || c.DurationMs > 7*24*3600_000:

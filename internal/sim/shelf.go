@@ -83,9 +83,8 @@ func DefaultShelfConfig() ShelfConfig {
 
 // Validate reports a configuration the model cannot run.
 func (c ShelfConfig) Validate() error {
-	bad := func(f string, v any, want string) error {
-		return fmt.Errorf("sim shelf config %q: %s = %v: %s", c.Name, f, v, want)
-	}
+	k := configCheck{"sim shelf config", c.Name}
+	bad := k.bad
 	switch {
 	case c.DurationMs <= 0:
 		return bad("DurationMs", c.DurationMs, "want > 0")
@@ -120,23 +119,13 @@ func (c ShelfConfig) Validate() error {
 	case !(c.MotionGapMs >= 100) || !(c.StillGapMs >= 100):
 		return bad("MotionGapMs/StillGapMs", fmt.Sprint(c.MotionGapMs, "/", c.StillGapMs), "want >= 100")
 	}
-	for _, r := range []struct {
-		f string
-		v float64
-	}{{"PoseShiftsPerMin", c.PoseShiftsPerMin}, {"StepBacksPerMin", c.StepBacksPerMin},
-		{"DropoutsPerMin", c.DropoutsPerMin}, {"IdleDropoutsPerMin", c.IdleDropoutsPerMin}, {"PIRFalsePerMin", c.PIRFalsePerMin}} {
-		if !(r.v >= 0 && r.v <= 120) {
-			return bad(r.f, r.v, "want 0..120 per minute")
-		}
+	if err := k.within(0, 120, "want 0..120 per minute", field{"PoseShiftsPerMin", c.PoseShiftsPerMin}, field{"StepBacksPerMin", c.StepBacksPerMin},
+		field{"DropoutsPerMin", c.DropoutsPerMin}, field{"IdleDropoutsPerMin", c.IdleDropoutsPerMin}, field{"PIRFalsePerMin", c.PIRFalsePerMin}); err != nil {
+		return err
 	}
-	for _, p := range []struct {
-		f string
-		v float64
-	}{{"PBackToBack", c.PBackToBack}, {"POverlap", c.POverlap}, {"PPause", c.PPause},
-		{"PInvalid", c.PInvalid}, {"PGlitch", c.PGlitch}, {"PStill", c.PStill}} {
-		if !(p.v >= 0 && p.v <= 1) {
-			return bad(p.f, p.v, "want a probability in [0,1]")
-		}
+	if err := k.probabilities(field{"PBackToBack", c.PBackToBack}, field{"POverlap", c.POverlap}, field{"PPause", c.PPause},
+		field{"PInvalid", c.PInvalid}, field{"PGlitch", c.PGlitch}, field{"PStill", c.PStill}); err != nil {
+		return err
 	}
 	if c.PBackToBack+c.POverlap > 1 {
 		return bad("PBackToBack+POverlap", c.PBackToBack+c.POverlap, "want <= 1")
@@ -354,18 +343,9 @@ const (
 	tagShelfSway
 )
 
-func (s *Shelf) u01(tag uint64, t int64) float64 {
-	h := mix(s.cfg.Seed ^ mix(tag) ^ mix(uint64(t)*0x2545f4914f6cdd1d))
-	return float64(h>>11) / (1 << 53)
-}
+func (s *Shelf) u01(tag uint64, t int64) float64 { return hashU01(s.cfg.Seed, tag, t) }
 
-func (s *Shelf) gauss(tag uint64, t int64) float64 {
-	v := 0.0
-	for k := uint64(0); k < 4; k++ {
-		v += s.u01(tag+k, t)
-	}
-	return (v - 2) * math.Sqrt(3)
-}
+func (s *Shelf) gauss(tag uint64, t int64) float64 { return hashGauss(s.cfg.Seed, tag, 1, t) }
 
 // seen returns the distance at which the sensor sees shopper p at t, or
 // false when it sees past them.

@@ -114,15 +114,8 @@ func DefaultConfig() Config {
 
 // Validate reports a configuration the model cannot run.
 func (c Config) Validate() error {
-	bad := func(f string, v any, want string) error {
-		return fmt.Errorf("sim config %q: %s = %v: %s", c.Name, f, v, want)
-	}
-	prob := func(f string, p float64) error {
-		if p < 0 || p > 1 || math.IsNaN(p) {
-			return bad(f, p, "want a probability in [0,1]")
-		}
-		return nil
-	}
+	k := configCheck{"sim config", c.Name}
+	bad := k.bad
 	switch {
 	case c.DurationMs <= 0:
 		return bad("DurationMs", c.DurationMs, "want > 0")
@@ -149,16 +142,11 @@ func (c Config) Validate() error {
 	case c.BeamGlitchPerMin < 0 || c.PulseGlitchPerMin < 0:
 		return bad("glitch rate", c.BeamGlitchPerMin, "want >= 0")
 	}
-	for _, p := range []struct {
-		f string
-		v float64
-	}{{"PForward", c.PForward}, {"PUTurn", c.PUTurn}, {"PLingerCross", c.PLingerCross},
-		{"PLingerBack", c.PLingerBack}, {"PGroup", c.PGroup}, {"PFast", c.PFast}, {"PSlow", c.PSlow},
-		{"PChild", c.PChild}, {"PFlicker", c.PFlicker}, {"PInvalidEmpty", c.PInvalidEmpty},
-		{"PInvalidPerson", c.PInvalidPerson}, {"PGlitch", c.PGlitch}, {"PBounce", c.PBounce}} {
-		if err := prob(p.f, p.v); err != nil {
-			return err
-		}
+	if err := k.probabilities(field{"PForward", c.PForward}, field{"PUTurn", c.PUTurn}, field{"PLingerCross", c.PLingerCross},
+		field{"PLingerBack", c.PLingerBack}, field{"PGroup", c.PGroup}, field{"PFast", c.PFast}, field{"PSlow", c.PSlow},
+		field{"PChild", c.PChild}, field{"PFlicker", c.PFlicker}, field{"PInvalidEmpty", c.PInvalidEmpty},
+		field{"PInvalidPerson", c.PInvalidPerson}, field{"PGlitch", c.PGlitch}, field{"PBounce", c.PBounce}); err != nil {
+		return err
 	}
 	if s := c.PUTurn + c.PLingerCross + c.PLingerBack; s > 1 {
 		return bad("PUTurn+PLingerCross+PLingerBack", s, "want <= 1")
@@ -607,25 +595,14 @@ func (w *World) active(t int64, f func(p *Person)) {
 	}
 }
 
-// Hash-based noise: a pure function of (seed, tag, channel, t).
-func mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
-}
-
+// u01 and gauss are the world's noise on channel ch (a ToF zone).
 func (w *World) u01(tag uint64, ch int, t int64) float64 {
-	h := mix(w.cfg.Seed ^ mix(tag<<8|uint64(ch)) ^ mix(uint64(t)*0x2545f4914f6cdd1d))
-	return float64(h>>11) / (1 << 53)
+	return hashU01(w.cfg.Seed, tag<<8|uint64(ch), t)
 }
 
+// gauss steps the tag: key (tag+k)<<8|ch is key + k<<8 for channels < 256.
 func (w *World) gauss(tag uint64, ch int, t int64) float64 {
-	s := 0.0
-	for k := uint64(0); k < 4; k++ {
-		s += w.u01(tag+k, ch, t)
-	}
-	return (s - 2) * math.Sqrt(3)
+	return hashGauss(w.cfg.Seed, tag<<8|uint64(ch), 1<<8, t)
 }
 
 const (
