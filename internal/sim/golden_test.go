@@ -173,14 +173,8 @@ func goldenLines(t *testing.T) []string {
 		}
 		for _, n := range ShelfScenarioNames() {
 			key := fmt.Sprintf("shelf/%s/%d", n, seed)
-			c, err := ShelfScenario(n, seed)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := NewShelf(c)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := shelfOf(t, n, seed)
+			c := s.Config()
 			add(key+"/trace", func(out io.Writer) error { return s.WriteTrace(out, start, shelfSensors...) })
 			add(key+"/truth", func(out io.Writer) error {
 				for from := int64(0); from < c.DurationMs; from += 300_000 {
