@@ -87,8 +87,7 @@ type Agent struct {
 	lastCommitErr time.Time
 	savedSnap     []byte // the open window as last handed to the outbox
 
-	hub hub       // live stream subscribers (control.go)
-	tap *eventTap // events for the stream, from the pipeline's counters
+	hub hub // live stream subscribers (control.go)
 }
 
 // view is a copy of the pipeline's state for the status socket.
@@ -176,7 +175,6 @@ func New(cfg *config.Config, log *slog.Logger, opts Options) (*Agent, error) {
 		a.sensors = append(a.sensors, &sensorState{spec: specs[i], simulated: sc.Simulate != nil, state: "starting"})
 	}
 	a.readings = make(chan sensor.Reading, 4096)
-	a.tap = newEventTap(a.pipe.Aggregator(), len(specs))
 	return a, nil
 }
 
@@ -260,7 +258,7 @@ func (a *Agent) loop(ctx context.Context) error {
 	for {
 		select {
 		case r := <-a.readings:
-			a.staged(a.pipe.Feed(r), r.Sensor, r.TMs)
+			a.staged(a.pipe.Feed(r))
 			if a.ob.NeedsCommit() {
 				a.commit()
 			}
@@ -277,7 +275,7 @@ func (a *Agent) loop(ctx context.Context) error {
 			for {
 				select {
 				case r := <-a.readings:
-					a.staged(a.pipe.Feed(r), r.Sensor, r.TMs)
+					a.staged(a.pipe.Feed(r))
 					continue
 				default:
 				}
@@ -303,13 +301,13 @@ func (a *Agent) advance() {
 		switch {
 		case !a.pipe.Anchored():
 			a.log.Info("clock trusted; windows get wall-clock times", "now", a.clock.Wall().UTC().Format(time.RFC3339))
-			a.staged(a.pipe.SetAnchor(wall), -1, t-settle.Milliseconds())
+			a.staged(a.pipe.SetAnchor(wall))
 		case abs(wall-a.pipe.Anchor()) > a.cfg.Clock.StepTolerance.Milliseconds():
 			a.log.Warn("system clock stepped; re-anchoring windows", "step", time.Duration(wall-a.pipe.Anchor())*time.Millisecond)
-			a.staged(a.pipe.SetAnchor(wall), -1, t-settle.Milliseconds())
+			a.staged(a.pipe.SetAnchor(wall))
 		}
 	}
-	a.staged(a.pipe.Advance(t-settle.Milliseconds()), -1, t-settle.Milliseconds())
+	a.staged(a.pipe.Advance(t - settle.Milliseconds()))
 	agg := a.pipe.Aggregator()
 	start, counts := agg.OpenCounts()
 	startMs := a.clock.Wall().UnixMilli() - t
@@ -332,10 +330,10 @@ func (a *Agent) advance() {
 }
 
 // staged stages the windows a pipeline call closed and tells the stream's
-// subscribers what the call produced (idx < 0: any sensor's events).
-func (a *Agent) staged(ws []aggregate.Window, idx int, tMs int64) {
+// subscribers the events and windows that call produced.
+func (a *Agent) staged(ws []aggregate.Window) {
 	a.stage(ws)
-	a.tap.update(a.pipe.Aggregator(), ws, idx, tMs, &a.hub)
+	a.publishEvents(a.pipe.Events())
 	a.publishWindows(ws)
 }
 

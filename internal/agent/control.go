@@ -234,58 +234,14 @@ func (h *hub) publish(it streamItem, sensor int) {
 	}
 }
 
-// eventTap derives the pipeline's events from its counters: the pipeline
-// hands out closed windows, not events, so each count that grows (closed
-// windows so far + the open window) is one event, dated at the reading or
-// the advance that produced it. It runs on the pipeline goroutine.
-type eventTap struct {
-	closed [][6]int64 // per sensor: counters summed over closed windows
-	seen   [][6]int64 // per sensor: counters already reported
-}
-
-var tapTypes = [6]sensor.EventType{sensor.Entry, sensor.Exit, sensor.Passerby, sensor.StopBy, sensor.Tap, sensor.Checkin}
-
-func counters(c *aggregate.Counts) [6]int64 {
-	return [6]int64{c.Entries, c.Exits, c.Passersby, c.StopBys, c.Taps, c.Checkins}
-}
-
-func newEventTap(agg *aggregate.Aggregator, n int) *eventTap {
-	t := &eventTap{closed: make([][6]int64, n), seen: make([][6]int64, n)}
-	_, open := agg.OpenCounts()
-	for i := range open {
-		if i < n {
-			t.seen[i] = counters(&open[i])
-		}
+// publishEvents hands the events a pipeline call detected to the stream's
+// subscribers, with the detectors' own times.
+func (a *Agent) publishEvents(evs []sensor.Event) {
+	if len(evs) == 0 || !a.hub.wants(maskEvents) {
+		return
 	}
-	return t
-}
-
-// update takes the windows a pipeline call closed and publishes the events
-// that call produced: of sensor only, or of every sensor when only < 0.
-func (t *eventTap) update(agg *aggregate.Aggregator, ws []aggregate.Window, only int, tMs int64, h *hub) {
-	for wi := range ws {
-		for i := range ws[wi].Sensors {
-			if i < len(t.closed) {
-				c := counters(&ws[wi].Sensors[i])
-				for k := range c {
-					t.closed[i][k] += c[k]
-				}
-			}
-		}
-	}
-	_, open := agg.OpenCounts()
-	lo, hi := 0, len(t.seen)
-	if only >= 0 && len(ws) == 0 {
-		lo, hi = only, only+1
-	}
-	for i := lo; i < hi && i < len(open); i++ {
-		now := counters(&open[i])
-		for k := range now {
-			now[k] += t.closed[i][k]
-			for ; t.seen[i][k] < now[k]; t.seen[i][k]++ {
-				h.publish(streamItem{mask: maskEvents, r: sensor.Reading{TMs: tMs, Sensor: i}, ev: tapTypes[k]}, i)
-			}
-		}
+	for _, e := range evs {
+		a.hub.publish(streamItem{mask: maskEvents, r: sensor.Reading{TMs: e.TMs, Sensor: e.Sensor}, ev: e.Type}, e.Sensor)
 	}
 }
 

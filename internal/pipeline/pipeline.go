@@ -77,10 +77,15 @@ func (p *Pipeline) Anchor() int64 { return p.anchor }
 // HeldLost counts events dropped while waiting for an anchor.
 func (p *Pipeline) HeldLost() int64 { return p.heldLost }
 
+// Events returns the events the last Feed, Advance or Close detected, in
+// order; the slice is reused by the next call.
+func (p *Pipeline) Events() []sensor.Event { return p.evs }
+
 // SetAnchor sets (or moves, after a clock step) the wall time of t_ms = 0.
 // Events held while there was none are counted now, at their own times.
 func (p *Pipeline) SetAnchor(wallMs int64) []aggregate.Window {
 	p.anchor, p.anchored = wallMs, true
+	p.evs = p.evs[:0] // detected before; not news
 	p.closed = p.closed[:0]
 	for _, e := range p.held {
 		p.closed = p.agg.Add(e, p.anchor+e.TMs, p.closed)
