@@ -118,3 +118,36 @@ func TestCoreAtNeverGoesBack(t *testing.T) {
 	})
 	same(t, got, []Change{{A, true, ms(100)}, {B, true, ms(100)}})
 }
+
+func TestCoreDueIsWindowAfterLastObservation(t *testing.T) {
+	c := NewLines(10*time.Millisecond, []bool{false, false})
+	if _, open := c.Due(A); open {
+		t.Fatal("due with no burst open")
+	}
+	run(c, []step{{false, A, 0, true}, {false, A, 3, false}})
+	if due, open := c.Due(A); !open || !due.Equal(ms(13)) {
+		t.Fatalf("Due = %s %t, want 13 ms (3 ms + window)", due, open)
+	}
+	if _, open := c.Due(B); open {
+		t.Fatal("b due with no burst of its own")
+	}
+	run(c, []step{{true, A, 13, false}})
+	if _, open := c.Due(A); open {
+		t.Fatal("still due after the burst settled")
+	}
+}
+
+// The 100-window bound is exact: a burst open for 100 windows still holds
+// the others back; past that it does not.
+func TestCoreFlappingLineHoldsForMaxBlockWindows(t *testing.T) {
+	c := NewLines(10*time.Millisecond, []bool{false, false})
+	got := run(c, []step{{false, A, 0, true}, {false, B, 5, true}, {true, B, 15, true}})
+	for at := 20; at <= 1000; at += 20 { // a flaps until exactly 100 windows
+		got = run(c, []step{{false, A, at, at%40 == 0}})
+		if len(got) != 0 {
+			t.Fatalf("b released at %d ms, within 100 windows of a's burst: %v", at, got)
+		}
+	}
+	got = run(c, []step{{false, A, 1001, false}})
+	same(t, got, []Change{{B, true, ms(5)}})
+}
