@@ -196,18 +196,23 @@ func renderWatch(m *watchModel) string {
 		fmt.Fprintf(&b, "   (view lagging: %d stream items dropped)", m.Dropped)
 	}
 	b.WriteString("\n\n")
-	fmt.Fprintf(&b, "%-12s %-9s %-6s %-46s %-22s %s\n", "SENSOR", "ROLE", "STATE", "LIVE", "OPEN WINDOW", "SINCE WATCH")
+	idw := len("SENSOR")
 	for _, s := range m.Sensors {
-		live := liveOf(s)
-		for k, l := range live {
+		idw = max(idw, len(s.ID))
+	}
+	row := fmt.Sprintf("%%-%ds %%-9s %%-6s %%-46s %%-22s %%s\n", idw)
+	more := fmt.Sprintf("%%-%ds %%-9s %%-6s %%s\n", idw)
+	fmt.Fprintf(&b, row, "SENSOR", "ROLE", "STATE", "LIVE", "OPEN WINDOW", "SINCE WATCH")
+	for _, s := range m.Sensors {
+		for k, l := range liveOf(s) {
 			if k == 0 {
-				fmt.Fprintf(&b, "%-12s %-9s %-6s %-46s %-22s %s\n", s.ID, s.Role, s.State, l, fmtCounts(s.OpenWindow), fmtCounts(s.SinceWatch))
+				fmt.Fprintf(&b, row, s.ID, s.Role, s.State, l, fmtCounts(s.OpenWindow), fmtCounts(s.SinceWatch))
 			} else {
-				fmt.Fprintf(&b, "%-12s %-9s %-6s %s\n", "", "", "", l)
+				fmt.Fprintf(&b, more, "", "", "", l)
 			}
 		}
 		if s.Error != "" {
-			fmt.Fprintf(&b, "%-12s error: %s\n", "", s.Error)
+			fmt.Fprintf(&b, "%*s error: %s\n", idw, "", s.Error)
 		}
 	}
 	fmt.Fprintf(&b, "\nentry rate since watch %s   occupancy %d\n", rate(ptrAny(m.EntryRate)), m.Occupancy)
