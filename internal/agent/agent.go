@@ -88,6 +88,15 @@ type Agent struct {
 	savedSnap     []byte // the open window as last handed to the outbox
 
 	hub hub // live stream subscribers (control.go)
+
+	// Calibration (calibration.go): the config's specs, the sensors' keys
+	// in use and the saved calibrations, guarded by calMu; calibs hands a
+	// new detector's spec to the pipeline goroutine.
+	baseSpecs []sensor.Spec
+	calMu     gosync.Mutex
+	params    []map[string]string
+	cals      map[string]Calibration
+	calibs    chan calibrateReq
 }
 
 // view is a copy of the pipeline's state for the status socket.
@@ -137,7 +146,13 @@ func New(cfg *config.Config, log *slog.Logger, opts Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.baseSpecs = specs
+	specs = a.applyCalibrations(specs)
 	a.specs = specs
+	for _, s := range specs {
+		a.params = append(a.params, s.Params)
+	}
+	a.calibs = make(chan calibrateReq)
 	if a.pipe, err = pipeline.New(specs, cfg.AggregateOptions()); err != nil {
 		return nil, err
 	}
@@ -198,7 +213,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	if err := serveStatus(ctx, a.cfg.StatusSocket, a.Report, a.serveStream, a.log); err != nil {
+	if err := serveStatus(ctx, a.cfg.StatusSocket, a.Report, a.serveStream, a.calibrate, a.log); err != nil {
 		a.nfc.close()
 		a.ob.Close()
 		return err
@@ -264,6 +279,8 @@ func (a *Agent) loop(ctx context.Context) error {
 			}
 		case <-tick.C:
 			a.advance()
+		case c := <-a.calibs:
+			c.reply <- a.pipe.Reconfigure(c.i, c.spec)
 		case <-flush.C:
 			a.commit()
 		case <-watchdog:
@@ -450,6 +467,7 @@ func (a *Agent) Report() Report {
 		ss := SensorStatus{ID: s.spec.ID, Kind: string(s.spec.Kind), Role: string(s.spec.Role), Simulated: s.simulated,
 			State: s.state, Error: s.err, Readings: s.readings.Load(), LastAgoMs: -1}
 		s.mu.Unlock()
+		ss.Calibration = a.sensorCalibration(s.spec.ID)
 		if ss.Readings > 0 {
 			ss.LastAgoMs = (nowNs - s.lastNs.Load()) / 1e6
 		}

@@ -61,9 +61,12 @@ const (
 
 // StreamRequest is a control request on the status socket.
 type StreamRequest struct {
-	Cmd     string   `json:"cmd"`               // "subscribe" (or "status")
+	Cmd     string   `json:"cmd"`               // "subscribe" (or "status", "calibrate")
 	What    []string `json:"what,omitempty"`    // readings, events, windows, status; empty = all
 	Sensors []string `json:"sensors,omitempty"` // sensor ids; empty = all
+	// calibrate: the sensor and its new kind keys (calibration.go).
+	Sensor string            `json:"sensor,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // StreamSensor declares one sensor in the stream's header, with what a
@@ -286,13 +289,14 @@ func (a *Agent) streamSensors(dets []detect.Health) []StreamSensor {
 			ce := s.CountsEntrants
 			ss.CountsEntrants = &ce
 		}
-		for k, v := range s.Params {
+		params := a.sensorParams(i) // calibrated since start, maybe
+		for k, v := range params {
 			ss.Params[k] = v
 		}
 		for _, p := range detect.Params(s.Kind) {
 			if p.Name == "threshold_mm" {
 				ss.ThresholdMM = p.Default
-				if v, err := strconv.ParseInt(s.Params["threshold_mm"], 10, 64); err == nil {
+				if v, err := strconv.ParseInt(params["threshold_mm"], 10, 64); err == nil {
 					ss.ThresholdMM = v
 				}
 			}

@@ -76,6 +76,8 @@ type SensorStatus struct {
 	Readings   uint64           `json:"readings"`
 	LastAgoMs  int64            `json:"last_reading_ago_ms"`
 	OpenCounts map[string]int64 `json:"open_window"`
+	// Calibration is the sensor's calibration in use (edge-agent calibrate).
+	Calibration *Calibration `json:"calibration,omitempty"`
 }
 
 // ErrNotRunning means no daemon answers on the status socket.
@@ -88,7 +90,7 @@ type statusReply struct {
 
 // serveStatus answers requests on a unix socket until ctx is done.
 // A subscribe request hands the connection to stream.
-func serveStatus(ctx context.Context, path string, report func() Report, stream streamFunc, log *slog.Logger) error {
+func serveStatus(ctx context.Context, path string, report func() Report, stream streamFunc, calibrate calibrateFunc, log *slog.Logger) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return fmt.Errorf("status socket %s: %w", path, err)
 	}
@@ -112,7 +114,7 @@ func serveStatus(ctx context.Context, path string, report func() Report, stream 
 			if err != nil {
 				return
 			}
-			go handleStatus(ctx, c, report, stream, log)
+			go handleStatus(ctx, c, report, stream, calibrate, log)
 		}
 	}()
 	return nil
@@ -122,7 +124,10 @@ func serveStatus(ctx context.Context, path string, report func() Report, stream 
 // client hangs up (control.go).
 type streamFunc func(ctx context.Context, c net.Conn, br *bufio.Reader, req StreamRequest)
 
-func handleStatus(ctx context.Context, c net.Conn, report func() Report, stream streamFunc, log *slog.Logger) {
+// calibrateFunc validates, saves and applies a calibration (calibration.go).
+type calibrateFunc func(ctx context.Context, sensor string, params map[string]string) (CalibrationResult, error)
+
+func handleStatus(ctx context.Context, c net.Conn, report func() Report, stream streamFunc, calibrate calibrateFunc, log *slog.Logger) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	var req StreamRequest
@@ -140,8 +145,19 @@ func handleStatus(ctx context.Context, c net.Conn, report func() Report, stream 
 	case req.Cmd == "subscribe" && stream != nil:
 		stream(ctx, c, br, req)
 		return
+	case req.Cmd == "calibrate" && calibrate != nil:
+		var cr calibrateReply
+		if res, err := calibrate(ctx, req.Sensor, req.Params); err != nil {
+			cr.Error = err.Error()
+		} else {
+			cr.Calibration = &res
+		}
+		if err := json.NewEncoder(c).Encode(cr); err != nil {
+			log.Debug("calibrate reply not sent", "err", err)
+		}
+		return
 	default:
-		rep.Error = fmt.Sprintf("unknown command %q (known: status, subscribe)", req.Cmd)
+		rep.Error = fmt.Sprintf("unknown command %q (known: status, subscribe, calibrate)", req.Cmd)
 	}
 	if err := json.NewEncoder(c).Encode(rep); err != nil {
 		log.Debug("status reply not sent", "err", err)
