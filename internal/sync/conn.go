@@ -13,7 +13,10 @@ import (
 // 4-byte PUBACK) and writes each packet with its own syscall. Reads go
 // through a bufio.Reader; writes are queued and written by one flusher
 // goroutine, so packets that arrive while a write is under way go out
-// together in the next one. When idle, a packet is written at once.
+// together in the next one. A small write waits up to coalesceWait (200 µs)
+// for more: under a backlog drain that turns one syscall per packet into one
+// per few hundred, which more than halves the CPU per message; for a live
+// window it is 200 µs of latency.
 //
 // A queued write that later fails closes the connection, so paho sees the
 // loss on its next read; nothing is acked on that basis, since records are
@@ -32,6 +35,12 @@ type batchConn struct {
 	done    chan struct{} // flusher exited
 	once    gosync.Once
 }
+
+// A flush smaller than coalesceBytes waits coalesceWait for more packets.
+const (
+	coalesceBytes = 16 << 10
+	coalesceWait  = 200 * time.Microsecond
+)
 
 // maxQueued bounds the queued bytes; a writer waits beyond it.
 const maxQueued = 256 << 10
@@ -95,6 +104,13 @@ func (b *batchConn) flusher() {
 		if len(b.buf) == 0 || b.err != nil {
 			b.mu.Unlock()
 			return
+		}
+		if len(b.buf) < coalesceBytes && !b.closing {
+			// Give the writer a moment to add more: one syscall for many
+			// small packets costs far less than the latency it adds.
+			b.mu.Unlock()
+			time.Sleep(coalesceWait)
+			b.mu.Lock()
 		}
 		out := b.buf
 		b.buf = b.spare[:0]
