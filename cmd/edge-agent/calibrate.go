@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -331,7 +332,7 @@ func formatParams(m map[string]string) string {
 // walkTest shows, live, what the proposal counts (a detector of its own
 // fed the daemon's readings) next to what the daemon counts now, until the
 // technician's walks are all seen or limit passes.
-func walkTest(ctx interface{ Done() <-chan struct{} }, w io.Writer, ss agent.StreamSensor, params map[string]string, lines <-chan agent.StreamLine, limit time.Duration) (map[string]int, error) {
+func walkTest(ctx context.Context, w io.Writer, ss agent.StreamSensor, params map[string]string, lines <-chan agent.StreamLine, limit time.Duration) (map[string]int, error) {
 	spec, err := ss.Spec()
 	if err == nil {
 		for k, v := range params {

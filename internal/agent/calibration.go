@@ -141,6 +141,8 @@ func (a *Agent) applyCalibrations(specs []sensor.Spec) []sensor.Spec {
 		}
 		s, err := calibrated(specs[i], c.Params)
 		if err != nil {
+			// Not shown as in use; the file keeps it until the next calibration.
+			delete(cals, id)
 			a.log.Warn("calibration does not fit the config; running on the config's params", "sensor", id, "err", err)
 			continue
 		}

@@ -190,6 +190,13 @@ func TestCalibrateRunningDaemonAndRestart(t *testing.T) {
 
 	// Restart from the same state dir: the calibration is loaded.
 	stop()
+	// The old listener closes just after Run returns: wait for it, or the
+	// new daemon finds "another edge-agent" answering.
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err := QueryStatus(sock, 200*time.Millisecond); err != nil {
+			break
+		}
+	}
 	_, _ = runDoorWalks(t, calibrationConfig(t, dir))
 	if n, thr := doorEntries(t, sock, 2500*time.Millisecond); n != 0 || thr != 700 {
 		t.Fatalf("after restart: %d entries, threshold %d; want 0 at 700", n, thr)
@@ -222,6 +229,9 @@ func TestCalibrationFileAtStart(t *testing.T) {
 	}
 	if a.specs[0].Params["threshold_mm"] != "" || a.specs[1].Params != nil {
 		t.Fatalf("bad calibrations applied: %+v", a.specs)
+	}
+	if c := a.sensorCalibration("door"); c != nil {
+		t.Fatalf("a calibration not in use is reported: %+v", c)
 	}
 	if err := os.WriteFile(filepath.Join(dir, calibrationFile), []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
