@@ -213,11 +213,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	if err := serveStatus(ctx, a.cfg.StatusSocket, a.Report, a.serveStream, a.calibrate, a.log); err != nil {
+	stopStatus, err := serveStatus(ctx, a.cfg.StatusSocket, a.Report, a.serveStream, a.calibrate, a.log)
+	if err != nil {
 		a.nfc.close()
 		a.ob.Close()
 		return err
 	}
+	defer stopStatus()
 	var wg gosync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -245,7 +247,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.log.Info("edge-agent running", "store", a.cfg.StoreID, "agent", a.cfg.AgentID, "sensors", len(a.specs),
 		"broker", a.cfg.MQTT.Broker, "state_dir", a.cfg.StateDir)
 
-	err := a.loop(ctx)
+	err = a.loop(ctx)
 	_, _ = sysd.Notify("STOPPING=1")
 	cancel()
 	wg.Wait()

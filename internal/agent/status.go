@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	gosync "sync"
 	"syscall"
 	"time"
 )
@@ -88,25 +89,29 @@ type statusReply struct {
 	Status *Report `json:"status,omitempty"`
 }
 
-// serveStatus answers requests on a unix socket until ctx is done.
+// serveStatus answers requests on a unix socket until ctx is done or the
+// returned stop is called. Run calls stop before it returns, so a daemon
+// started right after finds the socket free, not a listener on its way out.
 // A subscribe request hands the connection to stream.
-func serveStatus(ctx context.Context, path string, report func() Report, stream streamFunc, calibrate calibrateFunc, log *slog.Logger) error {
+func serveStatus(ctx context.Context, path string, report func() Report, stream streamFunc, calibrate calibrateFunc, log *slog.Logger) (stop func(), err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return fmt.Errorf("status socket %s: %w", path, err)
+		return nil, fmt.Errorf("status socket %s: %w", path, err)
 	}
 	if c, err := net.DialTimeout("unix", path, 200*time.Millisecond); err == nil {
 		c.Close()
-		return fmt.Errorf("status socket %s: another edge-agent is already running (stop it first: systemctl stop edge-agent)", path)
+		return nil, fmt.Errorf("status socket %s: another edge-agent is already running (stop it first: systemctl stop edge-agent)", path)
 	}
 	_ = os.Remove(path) // a stale socket left by a killed daemon
 	l, err := net.Listen("unix", path)
 	if err != nil {
-		return fmt.Errorf("status socket %s: %w", path, err)
+		return nil, fmt.Errorf("status socket %s: %w", path, err)
 	}
 	_ = os.Chmod(path, 0o660) // the technician's group may ask
+	var once gosync.Once
+	stop = func() { once.Do(func() { l.Close() }) }
 	go func() {
 		<-ctx.Done()
-		l.Close()
+		stop()
 	}()
 	go func() {
 		for {
@@ -117,7 +122,7 @@ func serveStatus(ctx context.Context, path string, report func() Report, stream 
 			go handleStatus(ctx, c, report, stream, calibrate, log)
 		}
 	}()
-	return nil
+	return stop, nil
 }
 
 // streamFunc serves a subscribe request on its connection until the
