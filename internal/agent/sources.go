@@ -80,21 +80,12 @@ func openSource(i int, sc config.SensorConfig, env *SourceEnv) (Source, error) {
 	}
 	switch sensor.Kind(sc.Kind) {
 	case sensor.KindToF2Zone:
-		bus, err := i2creg.Open(sc.Bus)
-		if err != nil {
-			return nil, fmt.Errorf("open I2C bus %q: %w (is I2C enabled? raspi-config → Interface Options)", sc.Bus, err)
-		}
 		opts, err := tofOpts(sc, env)
 		if err != nil {
-			bus.Close()
 			return nil, err
 		}
-		if opts.XShut, err = outPin(sc.XShut); err != nil {
-			bus.Close()
-			return nil, err
-		}
-		if opts.Interrupt, err = inPin(sc.Interrupt); err != nil {
-			bus.Close()
+		bus, err := openToFBus(sc, &opts)
+		if err != nil {
 			return nil, err
 		}
 		defer env.bootToF()()
@@ -127,17 +118,9 @@ func openSource(i int, sc config.SensorConfig, env *SourceEnv) (Source, error) {
 			}
 			return newSharpSource(port, port, sc)
 		}
-		bus, err := i2creg.Open(sc.Bus)
-		if err != nil {
-			return nil, fmt.Errorf("open I2C bus %q: %w (is I2C enabled? raspi-config → Interface Options)", sc.Bus, err)
-		}
 		opts := presenceOpts(sc, env)
-		if opts.XShut, err = outPin(sc.XShut); err != nil {
-			bus.Close()
-			return nil, err
-		}
-		if opts.Interrupt, err = inPin(sc.Interrupt); err != nil {
-			bus.Close()
+		bus, err := openToFBus(sc, &opts)
+		if err != nil {
 			return nil, err
 		}
 		defer env.bootToF()()
@@ -150,6 +133,23 @@ func openSource(i int, sc config.SensorConfig, env *SourceEnv) (Source, error) {
 		return newPIRSource(p, sc, env)
 	}
 	return nil, fmt.Errorf("kind %s is not supported by the daemon yet", sc.Kind)
+}
+
+// openToFBus opens a VL53L1X's I2C bus and its optional XSHUT and GPIO1
+// pins into opts.
+func openToFBus(sc config.SensorConfig, opts *vl53l1x.Opts) (i2c.BusCloser, error) {
+	bus, err := i2creg.Open(sc.Bus)
+	if err != nil {
+		return nil, fmt.Errorf("open I2C bus %q: %w (is I2C enabled? raspi-config → Interface Options)", sc.Bus, err)
+	}
+	if opts.XShut, err = outPin(sc.XShut); err == nil {
+		opts.Interrupt, err = inPin(sc.Interrupt)
+	}
+	if err != nil {
+		bus.Close()
+		return nil, err
+	}
+	return bus, nil
 }
 
 func inPin(name string) (gpio.PinIn, error) {
