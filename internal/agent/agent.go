@@ -130,6 +130,13 @@ func (s *sensorState) set(state, err string) {
 // New opens the outbox and builds the pipeline and the publisher. Errors
 // are the user's to fix (config, files, broker credentials).
 func New(cfg *config.Config, log *slog.Logger, opts Options) (*Agent, error) {
+	return newAgent(cfg, log, opts, false)
+}
+
+// newAgent builds the daemon, or with local the same pipeline and sources
+// for a CLI command reading the sensors itself (local.go): no outbox, no
+// publisher, nothing written but a calibration asked for.
+func newAgent(cfg *config.Config, log *slog.Logger, opts Options, local bool) (*Agent, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -157,6 +164,13 @@ func New(cfg *config.Config, log *slog.Logger, opts Options) (*Agent, error) {
 		return nil, err
 	}
 	a.enc = aggregate.NewEncoder(aggregate.Identity{Store: cfg.StoreID, Agent: cfg.AgentID}, specs)
+	if local {
+		if a.nfc, err = openNFC(cfg, log); err != nil {
+			return nil, err
+		}
+		a.initSensors(specs)
+		return a, nil
+	}
 	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
 		return nil, fmt.Errorf("state_dir %s: %w", cfg.StateDir, err)
 	}
@@ -186,11 +200,15 @@ func New(cfg *config.Config, log *slog.Logger, opts Options) (*Agent, error) {
 		a.ob.Close()
 		return nil, err
 	}
-	for i, sc := range cfg.Sensors {
+	a.initSensors(specs)
+	return a, nil
+}
+
+func (a *Agent) initSensors(specs []sensor.Spec) {
+	for i, sc := range a.cfg.Sensors {
 		a.sensors = append(a.sensors, &sensorState{spec: specs[i], simulated: sc.Simulate != nil, state: "starting"})
 	}
 	a.readings = make(chan sensor.Reading, 4096)
-	return a, nil
 }
 
 // Check makes one connection attempt to the broker: a permanent refusal
@@ -206,7 +224,13 @@ func (a *Agent) Check(ctx context.Context) error {
 }
 
 // Close releases what New opened, for a daemon that will not Run.
-func (a *Agent) Close() error { a.nfc.close(); return a.ob.Close() }
+func (a *Agent) Close() error {
+	a.nfc.close()
+	if a.ob == nil {
+		return nil
+	}
+	return a.ob.Close()
+}
 
 // Run runs the daemon until ctx is done, then commits what it has.
 func (a *Agent) Run(ctx context.Context) error {
@@ -228,17 +252,12 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.log.Error("publisher stopped", "err", err)
 		}
 	}()
-	env := &SourceEnv{Log: a.log, Clock: a.clock, Origin: a.origin}
-	for _, sc := range a.cfg.Sensors {
-		if sc.XShut != "" && sc.Simulate == nil {
-			env.XShut = append(env.XShut, sc.XShut)
-		}
-	}
+	env := a.sourceEnv()
 	for i := range a.cfg.Sensors {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.runSource(ctx, i, env)
+			a.runSource(ctx, i, env, nil)
 		}()
 	}
 	if _, err := sysd.Notify("READY=1"); err != nil {
@@ -256,6 +275,17 @@ func (a *Agent) Run(ctx context.Context) error {
 		err = cerr
 	}
 	return err
+}
+
+// sourceEnv is what the sensors' sources share.
+func (a *Agent) sourceEnv() *SourceEnv {
+	env := &SourceEnv{Log: a.log, Clock: a.clock, Origin: a.origin}
+	for _, sc := range a.cfg.Sensors {
+		if sc.XShut != "" && sc.Simulate == nil {
+			env.XShut = append(env.XShut, sc.XShut)
+		}
+	}
+	return env
 }
 
 // loop is the pipeline goroutine: the only one touching the pipeline and
@@ -276,7 +306,7 @@ func (a *Agent) loop(ctx context.Context) error {
 		select {
 		case r := <-a.readings:
 			a.staged(a.pipe.Feed(r))
-			if a.ob.NeedsCommit() {
+			if a.ob != nil && a.ob.NeedsCommit() {
 				a.commit()
 			}
 		case <-tick.C:
@@ -367,6 +397,9 @@ func (a *Agent) streamView() (time.Time, []detect.Health) {
 // stage puts closed windows into the outbox: one message per sensor and one
 // for the store. They become visible to the publisher at the next commit.
 func (a *Agent) stage(ws []aggregate.Window) {
+	if a.ob == nil {
+		return // local: nothing is published
+	}
 	for wi := range ws {
 		w := &ws[wi]
 		for i, s := range a.specs {
@@ -380,6 +413,9 @@ func (a *Agent) stage(ws []aggregate.Window) {
 // one transaction. A failure (a full disk) keeps everything staged and is
 // retried at the next flush.
 func (a *Agent) commit() {
+	if a.ob == nil {
+		return
+	}
 	// An unchanged open window is not written again: a quiet store at night
 	// then commits nothing at all, sparing the SD card.
 	if snap := a.pipe.Aggregator().Snapshot(); !bytes.Equal(snap, a.savedSnap) {
@@ -394,18 +430,24 @@ func (a *Agent) commit() {
 	}
 }
 
-// runSource runs sensor i's source, restarting it with capped backoff when
-// the hardware fails, forever: a loose cable must not need a visit.
-func (a *Agent) runSource(ctx context.Context, i int, env *SourceEnv) {
+// opener returns how sensor sc's source is opened.
+func (a *Agent) opener(sc config.SensorConfig) func(i int, sc config.SensorConfig, env *SourceEnv) (Source, error) {
+	if a.opts.OpenSource != nil {
+		return a.opts.OpenSource
+	}
+	if k := sensor.Kind(sc.Kind); k == sensor.KindNFCPlate || k == sensor.KindNFCReader {
+		return a.openNFCSource
+	}
+	return openSource
+}
+
+// runSource runs sensor i's source (first, when already open), restarting
+// it with capped backoff when the hardware fails, forever: a loose cable
+// must not need a visit.
+func (a *Agent) runSource(ctx context.Context, i int, env *SourceEnv, first Source) {
 	st := a.sensors[i]
 	sc := a.cfg.Sensors[i]
-	open := a.opts.OpenSource
-	if open == nil {
-		open = openSource
-		if k := sensor.Kind(sc.Kind); k == sensor.KindNFCPlate || k == sensor.KindNFCReader {
-			open = a.openNFCSource
-		}
-	}
+	open := a.opener(sc)
 	emit := func(ch int, v int64, tok []byte, at time.Time) {
 		r := sensor.Reading{TMs: a.mono(at), Sensor: i, Channel: ch, Value: v, Token: tok}
 		st.readings.Add(1)
@@ -418,7 +460,11 @@ func (a *Agent) runSource(ctx context.Context, i int, env *SourceEnv) {
 	}
 	delay := time.Second
 	for ctx.Err() == nil {
-		src, err := open(i, sc, env)
+		src, err := first, error(nil)
+		if first == nil {
+			src, err = open(i, sc, env)
+		}
+		first = nil
 		if err == nil {
 			st.set("ok", "")
 			err = src.Run(ctx, emit)
@@ -445,8 +491,14 @@ func (a *Agent) runSource(ctx context.Context, i int, env *SourceEnv) {
 
 // Report assembles the status document.
 func (a *Agent) Report() Report {
-	obs := a.ob.Stats()
-	ps := a.pub.Status()
+	var obs buffer.Stats
+	if a.ob != nil {
+		obs = a.ob.Stats()
+	}
+	ps := mqttsync.Status{LastError: "not publishing: the sensors are read by this command, not the daemon"}
+	if a.pub != nil {
+		ps = a.pub.Status()
+	}
 	a.viewMu.Lock()
 	v := a.view
 	open := append([]aggregate.Counts(nil), v.open...)

@@ -501,11 +501,15 @@ func writeLine(bw *bufio.Writer, l StreamLine) error {
 	return nil
 }
 
-// Stream is a client's subscription to a running daemon.
+// Stream is a client's subscription: to a running daemon over its status
+// socket, or to the sensors read in this process when none runs (Connect,
+// local.go). Both give the same lines.
 type Stream struct {
 	c      net.Conn
 	dec    *json.Decoder
 	header StreamLine
+	path   string // the daemon's socket; "" for a local stream
+	local  *Local // the sensors this process reads, closed with the stream
 }
 
 // Subscribe asks the daemon listening on path for a live stream. The
@@ -520,17 +524,28 @@ func Subscribe(path string, req StreamRequest, timeout time.Duration) (*Stream, 
 		}
 		return nil, fmt.Errorf("status socket %s: %w", path, err)
 	}
+	s, err := handshake(c, req, timeout, "status socket "+path)
+	if err != nil {
+		return nil, err
+	}
+	s.path = path
+	return s, nil
+}
+
+// handshake sends the subscribe request on c and reads the header; c is
+// closed on failure. where names the other end in errors.
+func handshake(c net.Conn, req StreamRequest, timeout time.Duration, where string) (*Stream, error) {
 	req.Cmd = "subscribe"
 	b, _ := json.Marshal(req)
 	_ = c.SetDeadline(time.Now().Add(timeout))
 	if _, err := c.Write(append(b, '\n')); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("status socket %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	s := &Stream{c: c, dec: json.NewDecoder(bufio.NewReaderSize(c, 64<<10))}
 	if err := s.dec.Decode(&s.header); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("status socket %s: bad reply: %w", path, err)
+		return nil, fmt.Errorf("%s: bad reply: %w", where, err)
 	}
 	switch {
 	case s.header.Type == "error" || (s.header.Type == "" && s.header.Error != ""):
@@ -538,7 +553,7 @@ func Subscribe(path string, req StreamRequest, timeout time.Duration) (*Stream, 
 		return nil, errors.New(s.header.Error)
 	case s.header.Type != "header":
 		c.Close()
-		return nil, fmt.Errorf("status socket %s: the daemon does not stream (an older version?)", path)
+		return nil, fmt.Errorf("%s: the daemon does not stream (an older version?)", where)
 	}
 	_ = c.SetDeadline(time.Time{})
 	return s, nil
@@ -553,5 +568,28 @@ func (s *Stream) Next(l *StreamLine) error {
 	return s.dec.Decode(l)
 }
 
-// Close hangs up.
-func (s *Stream) Close() error { return s.c.Close() }
+// Local reports whether the stream comes from sensors this process reads
+// (no daemon was running) rather than from the daemon.
+func (s *Stream) Local() bool { return s.local != nil }
+
+// Calibrate calibrates sensorID with params where the stream comes from:
+// the running daemon, which saves and applies it at once; or, for a local
+// stream, this process's pipeline and the state directory's calibration
+// file, which the daemon loads at its next start.
+func (s *Stream) Calibrate(sensorID string, params map[string]string, timeout time.Duration) (CalibrationResult, error) {
+	if s.local != nil {
+		return s.local.Calibrate(sensorID, params, timeout)
+	}
+	return Calibrate(s.path, sensorID, params, timeout)
+}
+
+// Close hangs up, and stops reading the sensors of a local stream.
+func (s *Stream) Close() error {
+	err := s.c.Close()
+	if s.local != nil {
+		if lerr := s.local.Close(); err == nil {
+			err = lerr
+		}
+	}
+	return err
+}
