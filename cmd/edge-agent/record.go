@@ -39,7 +39,7 @@ func newRecordCmd() *cobra.Command {
 	opts := &recordOptions{}
 	cmd := &cobra.Command{
 		Use:   "record --duration D [--sensor ID...] FILE",
-		Short: "Record the running daemon's raw readings as a trace-v1 file",
+		Short: "Record the sensors' raw readings as a trace-v1 file",
 		Long: `Asks the running daemon (it owns the buses) for its sensors' raw readings
 and writes them as a trace-v1 file, FILE or - for standard output, that
 'edge-agent replay' runs through the same detection: for bug reports and for
@@ -52,9 +52,17 @@ At the end a summary says how many readings were written and what the daemon
 counted over the span (on standard error, or standard output with
 --output json when FILE is not -).
 
-Exit codes: 4 when no daemon is running (record does not open the hardware
-itself: start the daemon, or run 'edge-agent demo'), 2 for an unknown sensor
-id or bad flags, 1 when the file cannot be written.`,
+When no daemon answers on the config's status_socket, record reads the
+config's sensors itself (real drivers on their buses, the emulators for
+simulate: sensors) through the daemon's own detection, and says so on
+standard error ("daemon not running: reading the sensors directly");
+nothing is buffered or published meanwhile. With --socket, only that daemon
+is asked.
+
+Exit codes: 4 when --socket was given and no daemon answers there, 2 for an
+unknown sensor id or bad flags, 3 when no daemon runs and the config cannot
+be read, 1 when a sensor's bus cannot be opened (the message names the
+sensor and the bus) or the file cannot be written.`,
 		Example: `  edge-agent record --duration 5m store.trace
   edge-agent record -d 30s --sensor door --sensor street door.trace
   edge-agent record -d 10s - | edge-agent replay --trace -
@@ -72,8 +80,8 @@ id or bad flags, 1 when the file cannot be written.`,
 	}
 	cmd.Flags().DurationVarP(&opts.duration, "duration", "d", 0, "how long to record (required)")
 	cmd.Flags().StringArrayVarP(&opts.sensors, "sensor", "s", nil, "record only this sensor (repeatable; default all)")
-	cmd.Flags().StringVar(&opts.socket, "socket", "", "status socket (default: the config's status_socket)")
-	cmd.Flags().StringVarP(&opts.configPath, "config", "c", "/etc/edge-agent/config.yaml", "config file naming the socket")
+	cmd.Flags().StringVar(&opts.socket, "socket", "", "ask only the daemon on this status socket (default: the config's status_socket, else the sensors directly)")
+	cmd.Flags().StringVarP(&opts.configPath, "config", "c", "/etc/edge-agent/config.yaml", "config file: its status socket, and its sensors when no daemon runs")
 	cmd.Flags().DurationVar(&opts.timeout, "timeout", 3*time.Second, "how long to wait for the daemon to answer")
 	outputFlag(cmd, &opts.output)
 	return cmd
@@ -89,6 +97,43 @@ func socketPath(flag, configPath string) string {
 		sock = cfg.StatusSocket
 	}
 	return sock
+}
+
+// openStream subscribes to the daemon, which owns the buses. With no
+// --socket it asks the config's status_socket and, when no daemon runs
+// there, reads the config's sensors in this process (say, when not nil,
+// is told so); an explicit --socket means that daemon only. from names
+// where the stream comes from, for messages.
+func openStream(say io.Writer, socketFlag, configPath string, req agent.StreamRequest, timeout time.Duration) (st *agent.Stream, from string, err error) {
+	if socketFlag != "" {
+		if st, err = agent.Connect(socketFlag, nil, req, agent.ConnectOptions{Timeout: timeout}); err != nil {
+			return nil, "", subscribeError(err)
+		}
+		return st, socketFlag, nil
+	}
+	sock := config.Default().StatusSocket
+	cfg, cerr := config.Load(configPath)
+	if cerr == nil {
+		if cfg.StatusSocket != "" {
+			sock = cfg.StatusSocket
+		}
+		if cerr = cfg.Validate(); cerr != nil {
+			cfg = nil
+		}
+	}
+	st, err = agent.Connect(sock, cfg, req, agent.ConnectOptions{Timeout: timeout, Agent: agent.Options{Version: version}})
+	switch {
+	case err != nil && cerr != nil && errors.Is(err, agent.ErrNotRunning):
+		return nil, "", withCode(exitBadInput, fmt.Errorf("%w, and the sensors cannot be read directly: %w", err, cerr))
+	case err != nil:
+		return nil, "", subscribeError(err)
+	case st.Local():
+		if say != nil {
+			fmt.Fprintln(say, "daemon not running: reading the sensors directly")
+		}
+		return st, "the sensors (read directly)", nil
+	}
+	return st, sock, nil
 }
 
 // subscribeError maps a refused subscription to its exit code.
@@ -113,20 +158,19 @@ type recordSummary struct {
 }
 
 func runRecord(cmd *cobra.Command, opts *recordOptions, file string) error {
-	sock := socketPath(opts.socket, opts.configPath)
 	// A plate's stop-by rate needs its shelf: the shelf's readings come too.
 	req := agent.StreamRequest{What: []string{agent.StreamReadings, agent.StreamEvents}, Sensors: opts.sensors}
-	st, err := agent.Subscribe(sock, req, opts.timeout)
+	st, sock, err := openStream(cmd.ErrOrStderr(), opts.socket, opts.configPath, req, opts.timeout)
 	if err != nil {
-		return subscribeError(err)
+		return err
 	}
 	defer st.Close()
 	h := st.Header()
 	if shelves := missingShelves(h.Sensors, opts.sensors); len(shelves) > 0 {
 		st.Close()
 		req.Sensors = append(append([]string(nil), opts.sensors...), shelves...)
-		if st, err = agent.Subscribe(sock, req, opts.timeout); err != nil {
-			return subscribeError(err)
+		if st, sock, err = openStream(nil, opts.socket, opts.configPath, req, opts.timeout); err != nil {
+			return err
 		}
 		defer st.Close()
 		h = st.Header()

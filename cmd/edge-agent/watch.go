@@ -37,8 +37,18 @@ broker. On a terminal the view is redrawn about 5 times a second; q or
 Ctrl-C quits. Otherwise (a pipe, a log) it prints one plain line a second.
 
 --once prints one frame and exits (for scripts); --output json prints the
-same figures as JSON. Exit code 4 when no daemon is running (watch does not
-open the hardware itself).`,
+same figures as JSON.
+
+When no daemon answers on the config's status_socket, watch reads the
+config's sensors itself (real drivers on their buses, the emulators for
+simulate: sensors) through the daemon's own detection, and says so on
+standard error ("daemon not running: reading the sensors directly"); the
+broker line then says nothing is published. With --socket, only that
+daemon is asked.
+
+Exit codes: 4 when --socket was given and no daemon answers there (or the
+daemon stops), 3 when no daemon runs and the config cannot be read, 1 when
+a sensor's bus cannot be opened (the message names the sensor and the bus).`,
 		Example: `  edge-agent watch
   edge-agent watch --socket /tmp/edge-agent-demo/status.sock
   edge-agent watch --once --output json | jq .sensors`,
@@ -50,8 +60,8 @@ open the hardware itself).`,
 			return runWatch(cmd, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.socket, "socket", "", "status socket (default: the config's status_socket)")
-	cmd.Flags().StringVarP(&opts.configPath, "config", "c", "/etc/edge-agent/config.yaml", "config file naming the socket")
+	cmd.Flags().StringVar(&opts.socket, "socket", "", "ask only the daemon on this status socket (default: the config's status_socket, else the sensors directly)")
+	cmd.Flags().StringVarP(&opts.configPath, "config", "c", "/etc/edge-agent/config.yaml", "config file: its status socket, and its sensors when no daemon runs")
 	cmd.Flags().BoolVar(&opts.once, "once", false, "print one frame and exit")
 	cmd.Flags().DurationVar(&opts.every, "every", 0, "refresh period (default 200ms on a terminal, 1s otherwise)")
 	cmd.Flags().DurationVar(&opts.timeout, "timeout", 3*time.Second, "how long to wait for the daemon to answer")
@@ -325,10 +335,9 @@ func isTerminal(w io.Writer) (*os.File, bool) {
 }
 
 func runWatch(cmd *cobra.Command, opts *watchOptions) error {
-	sock := socketPath(opts.socket, opts.configPath)
-	st, err := agent.Subscribe(sock, agent.StreamRequest{What: []string{agent.StreamReadings, agent.StreamEvents, agent.StreamStatus}}, opts.timeout)
+	st, _, err := openStream(cmd.ErrOrStderr(), opts.socket, opts.configPath, agent.StreamRequest{What: []string{agent.StreamReadings, agent.StreamEvents, agent.StreamStatus}}, opts.timeout)
 	if err != nil {
-		return subscribeError(err)
+		return err
 	}
 	defer st.Close()
 	m := newWatchModel(st.Header())
