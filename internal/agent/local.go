@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	gosync "sync"
@@ -237,4 +238,13 @@ func withShelves(specs []sensor.Spec, ids []string) []string {
 		}
 	}
 	return out
+}
+
+// CalibrationFile is where Calibrate saves on a local stream; "" on the
+// daemon's stream (the daemon saves in its own state directory).
+func (s *Stream) CalibrationFile() string {
+	if s.local == nil {
+		return ""
+	}
+	return filepath.Join(s.local.a.cfg.StateDir, calibrationFile)
 }
