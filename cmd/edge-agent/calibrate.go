@@ -70,8 +70,15 @@ running daemon, which owns the buses:
 Without a terminal and without --yes, the proposal is printed and nothing
 is applied. 'edge-agent status' shows each sensor's calibration.
 
-Exit codes: 4 when no daemon is running, 2 for an unknown sensor id or bad
-flags, 3 for a sensor that cannot be calibrated (not a distance sensor),
+When no daemon answers on the config's status_socket, calibrate reads the
+sensor itself (its real driver on its bus, or its emulator for simulate:)
+and says so ("daemon not running: reading the sensors directly"); applying
+then saves the calibration in state_dir/calibration.json, which the daemon
+loads at its next start. With --socket, only that daemon is asked.
+
+Exit codes: 4 when --socket was given and no daemon answers there, 2 for an
+unknown sensor id or bad flags, 1 when the sensor's bus cannot be opened
+(the message names the sensor and the bus), 3 for a sensor that cannot be calibrated (not a distance sensor),
 1 when the idle readings cannot give a proposal or the daemon refuses it.`,
 		Example: `  edge-agent calibrate door
   edge-agent calibrate door --idle 30s
@@ -91,8 +98,8 @@ flags, 3 for a sensor that cannot be calibrated (not a distance sensor),
 	cmd.Flags().DurationVar(&opts.idle, "idle", 10*time.Second, "how long to measure the idle floor (nobody in view)")
 	cmd.Flags().DurationVar(&opts.walk, "walk", time.Minute, "longest walk test (on a terminal; 0 skips it)")
 	cmd.Flags().BoolVarP(&opts.yes, "yes", "y", false, "apply the proposal without asking")
-	cmd.Flags().StringVar(&opts.socket, "socket", "", "status socket (default: the config's status_socket)")
-	cmd.Flags().StringVarP(&opts.configPath, "config", "c", "/etc/edge-agent/config.yaml", "config file naming the socket")
+	cmd.Flags().StringVar(&opts.socket, "socket", "", "ask only the daemon on this status socket (default: the config's status_socket, else the sensor directly)")
+	cmd.Flags().StringVarP(&opts.configPath, "config", "c", "/etc/edge-agent/config.yaml", "config file: its status socket, and its sensors when no daemon runs")
 	cmd.Flags().DurationVar(&opts.timeout, "timeout", 3*time.Second, "how long to wait for the daemon to answer")
 	outputFlag(cmd, &opts.output)
 	return cmd
@@ -202,16 +209,40 @@ type calibrateReport struct {
 	Calibration *agent.CalibrationResult `json:"calibration,omitempty"`
 }
 
+// openCalibration subscribes to the sensor's readings and events on the
+// running daemon's socket, or reads the sensor directly when none runs.
+func openCalibration(say io.Writer, opts *calibrateOptions, id string) (*agent.Stream, error) {
+	st, _, err := openStream(say, opts.socket, opts.configPath, agent.StreamRequest{What: []string{agent.StreamReadings, agent.StreamEvents}, Sensors: []string{id}}, opts.timeout)
+	return st, err
+}
+
+// calibSession is one calibrate run: the sensor, the stream's lines, where
+// to print.
+type calibSession struct {
+	cmd   *cobra.Command
+	opts  *calibrateOptions
+	st    *agent.Stream // the daemon's, or the sensor read directly
+	ss    agent.StreamSensor
+	kind  sensor.Kind
+	out   io.Writer // the result (text or JSON)
+	say   io.Writer // progress and prompts: stderr when stdout is JSON
+	lines <-chan agent.StreamLine
+	tty   bool
+	stop  <-chan struct{} // a live display's tick may end the test early
+	// The daemon's t_ms of the last line and when it came (calibSession.now).
+	lastMs   int64
+	lastWall time.Time
+}
+
 func runCalibrate(cmd *cobra.Command, opts *calibrateOptions, id string) error {
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	say := out // prompts and progress: stderr when stdout is JSON
 	if opts.output == "json" {
 		say = errw
 	}
-	sock := socketPath(opts.socket, opts.configPath)
-	st, err := agent.Subscribe(sock, agent.StreamRequest{What: []string{agent.StreamReadings, agent.StreamEvents}, Sensors: []string{id}}, opts.timeout)
+	st, err := openCalibration(say, opts, id)
 	if err != nil {
-		return subscribeError(err)
+		return err
 	}
 	defer st.Close()
 	var ss agent.StreamSensor
@@ -221,9 +252,6 @@ func runCalibrate(cmd *cobra.Command, opts *calibrateOptions, id string) error {
 		}
 	}
 	kind := sensor.Kind(ss.Kind)
-	if !agent.Calibratable(kind) {
-		return withCode(exitBadInput, fmt.Errorf("sensor %s is a %s: calibrate works on distance sensors (tof-2zone, tof-presence)", id, ss.Kind))
-	}
 	lines := make(chan agent.StreamLine, 256)
 	go func() {
 		defer close(lines)
@@ -235,6 +263,68 @@ func runCalibrate(cmd *cobra.Command, opts *calibrateOptions, id string) error {
 			lines <- l
 		}
 	}()
+	c := &calibSession{cmd: cmd, opts: opts, st: st, ss: ss, kind: kind, out: out, say: say, lines: lines,
+		tty: opts.isTerminal(cmd.InOrStdin())}
+	switch kind {
+	case sensor.KindToF2Zone, sensor.KindToFPresence:
+		return calibrateDistance(c)
+	case sensor.KindBeamPair:
+		return calibrateBeam(c)
+	case sensor.KindPIR:
+		return calibratePIR(c)
+	case sensor.KindNFCPlate:
+		return calibratePlate(c)
+	case sensor.KindNFCReader:
+		return checkinTest(c)
+	}
+	return withCode(exitBadInput, fmt.Errorf("sensor %s is a %s: calibrate has no test for it (tof-2zone, tof-presence, beam-pair, pir, nfc-plate, nfc-reader); 'edge-agent watch' shows its counts live", id, ss.Kind))
+}
+
+// ask asks the technician whether to apply; without a terminal, only --yes
+// applies.
+func (c *calibSession) ask() bool {
+	if c.opts.yes {
+		return true
+	}
+	if !c.tty {
+		return false
+	}
+	fmt.Fprint(c.say, "apply? [y/N] ")
+	line, _ := bufio.NewReader(c.cmd.InOrStdin()).ReadString('\n')
+	a := strings.ToLower(strings.TrimSpace(line))
+	return a == "y" || a == "yes"
+}
+
+// apply sends params to the daemon, which validates, saves and uses them.
+func (c *calibSession) apply(params map[string]string) (*agent.CalibrationResult, error) {
+	res, err := c.st.Calibrate(c.ss.ID, params, c.opts.timeout)
+	if err != nil {
+		if errors.Is(err, agent.ErrNotRunning) {
+			return nil, withCode(exitNotRunning, err)
+		}
+		return nil, withCode(exitFailure, fmt.Errorf("the daemon refused the calibration: %w", err))
+	}
+	return &res, nil
+}
+
+// sayApplied is the text result's last line.
+func (c *calibSession) sayApplied(res *agent.CalibrationResult, proposed bool) {
+	switch {
+	case res != nil:
+		fmt.Fprintln(c.out, appliedLine(c.st, res))
+	case !proposed:
+		fmt.Fprintln(c.out, "nothing to apply: the current settings fit")
+	case !c.tty && !c.opts.yes:
+		fmt.Fprintln(c.out, "not applied: no terminal to ask on; rerun with --yes to apply")
+	default:
+		fmt.Fprintln(c.out, "not applied")
+	}
+}
+
+func calibrateDistance(c *calibSession) error {
+	opts, out, say, ss, kind, lines := c.opts, c.out, c.say, c.ss, c.kind, c.lines
+	id := ss.ID
+	cmd := c.cmd
 	ctx := cmd.Context()
 
 	// 1. The idle floor.
@@ -273,8 +363,7 @@ idle:
 	}
 
 	// 2. The walk test, with a person to walk.
-	stdin := cmd.InOrStdin()
-	tty := opts.isTerminal(stdin)
+	stdin, tty := cmd.InOrStdin(), c.tty
 	if tty && opts.walk > 0 {
 		if rep.Walk, err = walkTest(ctx, say, ss, p.Params, lines, opts.walk); err != nil {
 			return err
@@ -290,7 +379,7 @@ idle:
 		apply = a == "y" || a == "yes"
 	}
 	if apply {
-		res, err := agent.Calibrate(sock, id, p.Params, opts.timeout)
+		res, err := c.st.Calibrate(id, p.Params, opts.timeout)
 		if err != nil {
 			if errors.Is(err, agent.ErrNotRunning) {
 				return withCode(exitNotRunning, err)
@@ -304,7 +393,7 @@ idle:
 	}
 	switch {
 	case rep.Applied:
-		fmt.Fprintf(out, "applied to the running daemon at %s and saved: %s\n", rep.Calibration.At.Format(time.RFC3339), formatParams(rep.Calibration.Effective))
+		fmt.Fprintln(out, appliedLine(c.st, rep.Calibration))
 	case !tty && !opts.yes:
 		fmt.Fprintln(out, "not applied: no terminal to ask on; rerun with --yes to apply")
 	default:
@@ -405,4 +494,13 @@ func walkTest(ctx context.Context, w io.Writer, ss agent.StreamSensor, params ma
 	}
 	fmt.Fprintln(w, "walk test: every walk seen")
 	return got, nil
+}
+
+// appliedLine says where an applied calibration went: the running daemon,
+// or, read directly, the state directory's file for the daemon's next start.
+func appliedLine(st *agent.Stream, res *agent.CalibrationResult) string {
+	if f := st.CalibrationFile(); f != "" {
+		return fmt.Sprintf("saved in %s at %s (no daemon running: it uses it from its next start): %s", f, res.At.Format(time.RFC3339), formatParams(res.Effective))
+	}
+	return fmt.Sprintf("applied to the running daemon at %s and saved: %s", res.At.Format(time.RFC3339), formatParams(res.Effective))
 }

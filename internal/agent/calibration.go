@@ -1,7 +1,8 @@
 package agent
 
-// Calibration: `edge-agent calibrate` measures a distance sensor's idle
-// floor and sends the keys it proposes ({"cmd":"calibrate"} on the status
+// Calibration: `edge-agent calibrate` measures a sensor (a distance
+// sensor's idle floor, a beam's or a PIR's or a plate's timings) and sends
+// the keys it proposes ({"cmd":"calibrate"} on the status
 // socket). The daemon validates them by building the detector, saves them
 // in state_dir/calibration.json and hands them to the pipeline goroutine,
 // which swaps the sensor's detector: counting changes without a restart,
@@ -43,9 +44,56 @@ type CalibrationResult struct {
 	Effective map[string]string `json:"effective"`
 }
 
+// calibratableKeys lists, per kind, the keys a calibration may set. A
+// distance sensor may set any of its kind's keys (the idle floor decides
+// baselines and threshold); the level sensors only the timing keys their
+// tests measure: a technician's test never decides a beam's
+// max_presence_ms or a PIR's merge_gap_ms, which are store policy.
+var calibratableKeys = map[sensor.Kind][]string{
+	sensor.KindToF2Zone:    nil, // every tof-2zone key
+	sensor.KindToFPresence: nil, // every tof-presence key
+	sensor.KindBeamPair:    {"debounce_ms", "max_gap_ms"},
+	sensor.KindPulse:       {"debounce_ms", "min_pulse_ms"},
+	sensor.KindPIR:         {"hold_ms"},
+	sensor.KindNFCPlate:    {"merge_ms", "min_tap_ms"},
+}
+
 // Calibratable reports whether sensors of kind k can be calibrated.
 func Calibratable(k sensor.Kind) bool {
-	return k == sensor.KindToF2Zone || k == sensor.KindToFPresence
+	_, ok := calibratableKeys[k]
+	return ok
+}
+
+// CalibrationKeys returns the keys a calibration of kind k may set; nil
+// with Calibratable(k) means all of the kind's keys.
+func CalibrationKeys(k sensor.Kind) []string {
+	return append([]string(nil), calibratableKeys[k]...)
+}
+
+// checkCalibrationKeys refuses keys a calibration of spec's kind may not set.
+func checkCalibrationKeys(spec sensor.Spec, cal map[string]string) error {
+	allowed, ok := calibratableKeys[spec.Kind]
+	if !ok {
+		return fmt.Errorf("sensor %q: a %s sensor cannot be calibrated", spec.ID, spec.Kind)
+	}
+	if allowed == nil {
+		return nil
+	}
+	keys := make([]string, 0, len(cal))
+	for k := range cal {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		found := false
+		for _, a := range allowed {
+			found = found || a == k
+		}
+		if !found {
+			return fmt.Errorf("sensor %q: key %s cannot be calibrated on a %s sensor (calibratable: %s)", spec.ID, k, spec.Kind, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
 }
 
 // loadCalibrations reads dir's calibration file; a missing file is none.
@@ -101,6 +149,9 @@ func saveCalibrations(dir string, m map[string]Calibration) error {
 
 // calibrated returns spec with cal's keys set over its own.
 func calibrated(spec sensor.Spec, cal map[string]string) (sensor.Spec, error) {
+	if err := checkCalibrationKeys(spec, cal); err != nil {
+		return spec, err
+	}
 	out := spec
 	out.Params = make(map[string]string, len(spec.Params)+len(cal))
 	for k, v := range spec.Params {
@@ -177,7 +228,7 @@ func (a *Agent) calibrate(ctx context.Context, id string, params map[string]stri
 	}
 	base := a.baseSpecs[i]
 	if !Calibratable(base.Kind) {
-		return CalibrationResult{}, fmt.Errorf("sensor %q: a %s sensor cannot be calibrated (calibrate works on tof-2zone and tof-presence)", id, base.Kind)
+		return CalibrationResult{}, fmt.Errorf("sensor %q: a %s sensor cannot be calibrated (calibrate works on tof-2zone, tof-presence, beam-pair, pulse, pir and nfc-plate)", id, base.Kind)
 	}
 	if len(params) == 0 {
 		return CalibrationResult{}, fmt.Errorf("sensor %q: no params to calibrate", id)

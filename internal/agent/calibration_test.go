@@ -156,7 +156,7 @@ func TestCalibrateRunningDaemonAndRestart(t *testing.T) {
 		{"door", map[string]string{"baseline_z0_mm": "250"}, "baseline_z0_mm"}, // not above the threshold
 		{"door", nil, "no params"},
 		{"nope", map[string]string{"threshold_mm": "700"}, `unknown sensor "nope"`},
-		{"street", map[string]string{"debounce_ms": "5"}, "cannot be calibrated"},
+		{"street", map[string]string{"max_presence_ms": "5000"}, "key max_presence_ms cannot be calibrated on a beam-pair"},
 	} {
 		if _, err := Calibrate(sock, c.sensor, c.params, 2*time.Second); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("calibrate %s %v: %v, want an error with %q", c.sensor, c.params, err, c.want)
