@@ -185,3 +185,19 @@ func TestLocalPrefersDaemon(t *testing.T) {
 		t.Fatalf("watch did not use the daemon:\n%s%s", out.String(), errb.String())
 	}
 }
+
+// calibrate --yes with no daemon: the door read directly, the calibration
+// saved in the state directory for the daemon's next start.
+func TestCalibrateLocal(t *testing.T) {
+	cfgPath, dir := demoConfigFile(t)
+	out, errs, code := calibrateCLI(strings.NewReader(""), false, "door", "-c", cfgPath, "--idle", "1500ms", "--yes")
+	file := filepath.Join(dir, "calibration.json")
+	if code != 0 || !strings.Contains(errs+out, localNotice) || !strings.Contains(out, "proposal:") ||
+		!strings.Contains(out, "saved in "+file) || !strings.Contains(out, "next start") {
+		t.Fatalf("exit %d:\n%s%s", code, out, errs)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil || !strings.Contains(string(b), `"door"`) || !strings.Contains(string(b), "baseline_z0_mm") {
+		t.Fatalf("calibration file %q: %v", b, err)
+	}
+}
