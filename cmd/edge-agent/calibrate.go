@@ -209,13 +209,38 @@ type calibrateReport struct {
 	Calibration *agent.CalibrationResult `json:"calibration,omitempty"`
 }
 
+// openCalibration subscribes to the sensor's readings and events on the
+// running daemon's socket, or reads the sensor directly when none runs.
+func openCalibration(say io.Writer, opts *calibrateOptions, id string) (*agent.Stream, error) {
+	st, _, err := openStream(say, opts.socket, opts.configPath, agent.StreamRequest{What: []string{agent.StreamReadings, agent.StreamEvents}, Sensors: []string{id}}, opts.timeout)
+	return st, err
+}
+
+// calibSession is one calibrate run: the sensor, the stream's lines, where
+// to print.
+type calibSession struct {
+	cmd   *cobra.Command
+	opts  *calibrateOptions
+	st    *agent.Stream // the daemon's, or the sensor read directly
+	ss    agent.StreamSensor
+	kind  sensor.Kind
+	out   io.Writer // the result (text or JSON)
+	say   io.Writer // progress and prompts: stderr when stdout is JSON
+	lines <-chan agent.StreamLine
+	tty   bool
+	stop  <-chan struct{} // a live display's tick may end the test early
+	// The daemon's t_ms of the last line and when it came (calibSession.now).
+	lastMs   int64
+	lastWall time.Time
+}
+
 func runCalibrate(cmd *cobra.Command, opts *calibrateOptions, id string) error {
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	say := out // prompts and progress: stderr when stdout is JSON
 	if opts.output == "json" {
 		say = errw
 	}
-	st, _, err := openStream(say, opts.socket, opts.configPath, agent.StreamRequest{What: []string{agent.StreamReadings, agent.StreamEvents}, Sensors: []string{id}}, opts.timeout)
+	st, err := openCalibration(say, opts, id)
 	if err != nil {
 		return err
 	}
@@ -227,9 +252,6 @@ func runCalibrate(cmd *cobra.Command, opts *calibrateOptions, id string) error {
 		}
 	}
 	kind := sensor.Kind(ss.Kind)
-	if !agent.Calibratable(kind) {
-		return withCode(exitBadInput, fmt.Errorf("sensor %s is a %s: calibrate works on distance sensors (tof-2zone, tof-presence)", id, ss.Kind))
-	}
 	lines := make(chan agent.StreamLine, 256)
 	go func() {
 		defer close(lines)
@@ -241,6 +263,68 @@ func runCalibrate(cmd *cobra.Command, opts *calibrateOptions, id string) error {
 			lines <- l
 		}
 	}()
+	c := &calibSession{cmd: cmd, opts: opts, st: st, ss: ss, kind: kind, out: out, say: say, lines: lines,
+		tty: opts.isTerminal(cmd.InOrStdin())}
+	switch kind {
+	case sensor.KindToF2Zone, sensor.KindToFPresence:
+		return calibrateDistance(c)
+	case sensor.KindBeamPair:
+		return calibrateBeam(c)
+	case sensor.KindPIR:
+		return calibratePIR(c)
+	case sensor.KindNFCPlate:
+		return calibratePlate(c)
+	case sensor.KindNFCReader:
+		return checkinTest(c)
+	}
+	return withCode(exitBadInput, fmt.Errorf("sensor %s is a %s: calibrate has no test for it (tof-2zone, tof-presence, beam-pair, pir, nfc-plate, nfc-reader); 'edge-agent watch' shows its counts live", id, ss.Kind))
+}
+
+// ask asks the technician whether to apply; without a terminal, only --yes
+// applies.
+func (c *calibSession) ask() bool {
+	if c.opts.yes {
+		return true
+	}
+	if !c.tty {
+		return false
+	}
+	fmt.Fprint(c.say, "apply? [y/N] ")
+	line, _ := bufio.NewReader(c.cmd.InOrStdin()).ReadString('\n')
+	a := strings.ToLower(strings.TrimSpace(line))
+	return a == "y" || a == "yes"
+}
+
+// apply sends params to the daemon, which validates, saves and uses them.
+func (c *calibSession) apply(params map[string]string) (*agent.CalibrationResult, error) {
+	res, err := c.st.Calibrate(c.ss.ID, params, c.opts.timeout)
+	if err != nil {
+		if errors.Is(err, agent.ErrNotRunning) {
+			return nil, withCode(exitNotRunning, err)
+		}
+		return nil, withCode(exitFailure, fmt.Errorf("the daemon refused the calibration: %w", err))
+	}
+	return &res, nil
+}
+
+// sayApplied is the text result's last line.
+func (c *calibSession) sayApplied(res *agent.CalibrationResult, proposed bool) {
+	switch {
+	case res != nil:
+		fmt.Fprintln(c.out, appliedLine(c.st, res))
+	case !proposed:
+		fmt.Fprintln(c.out, "nothing to apply: the current settings fit")
+	case !c.tty && !c.opts.yes:
+		fmt.Fprintln(c.out, "not applied: no terminal to ask on; rerun with --yes to apply")
+	default:
+		fmt.Fprintln(c.out, "not applied")
+	}
+}
+
+func calibrateDistance(c *calibSession) error {
+	opts, out, say, ss, kind, lines := c.opts, c.out, c.say, c.ss, c.kind, c.lines
+	id := ss.ID
+	cmd := c.cmd
 	ctx := cmd.Context()
 
 	// 1. The idle floor.
@@ -279,8 +363,7 @@ idle:
 	}
 
 	// 2. The walk test, with a person to walk.
-	stdin := cmd.InOrStdin()
-	tty := opts.isTerminal(stdin)
+	stdin, tty := cmd.InOrStdin(), c.tty
 	if tty && opts.walk > 0 {
 		if rep.Walk, err = walkTest(ctx, say, ss, p.Params, lines, opts.walk); err != nil {
 			return err
@@ -296,7 +379,7 @@ idle:
 		apply = a == "y" || a == "yes"
 	}
 	if apply {
-		res, err := st.Calibrate(id, p.Params, opts.timeout)
+		res, err := c.st.Calibrate(id, p.Params, opts.timeout)
 		if err != nil {
 			if errors.Is(err, agent.ErrNotRunning) {
 				return withCode(exitNotRunning, err)
@@ -310,7 +393,7 @@ idle:
 	}
 	switch {
 	case rep.Applied:
-		fmt.Fprintln(out, appliedLine(st, rep.Calibration))
+		fmt.Fprintln(out, appliedLine(c.st, rep.Calibration))
 	case !tty && !opts.yes:
 		fmt.Fprintln(out, "not applied: no terminal to ask on; rerun with --yes to apply")
 	default:
