@@ -50,39 +50,53 @@ func newCalibrateCmd() *cobra.Command {
 func newCalibrateCmdWith(opts *calibrateOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "calibrate SENSOR",
-		Short: "Measure a distance sensor's idle floor and calibrate the running daemon",
-		Long: `Calibrates a distance sensor (tof-2zone door, tof-presence shelf) through the
-running daemon, which owns the buses:
+		Short: "Test a sensor where it is mounted and calibrate the running daemon",
+		Long: `Tests one sensor through the running daemon, which owns the buses, and
+proposes the keys that fit this doorway, aisle or plate. Per kind:
 
- 1. idle: for --idle, with nobody in view, the sensor's readings are
-    collected and their distribution shown per zone (min, p10, median, p90,
-    max, invalid share);
+tof-2zone, tof-presence (distance):
+ 1. idle: for --idle, with nobody in view, the readings' distribution per
+    zone (min, p10, median, p90, max, invalid share);
  2. proposal: baseline_<zone>_mm = the zone's median; threshold_mm =
-    4 × the widest near spread (median - p10), rounded up to 10 mm, at least
+    4 x the widest near spread (median - p10), rounded up to 10 mm, at least
     300 mm;
  3. walk test (on a terminal): walk in 5 times, then out 5 times (a shelf:
-    stand in front for 5 s, then leave); the counts the proposal gives are
-    shown live next to what the daemon counts with its current settings;
- 4. apply? [y/N] (or --yes): the daemon validates the keys, saves them in
-    state_dir/calibration.json and counts with them at once; they survive a
-    restart and take precedence over the config's params.
+    stand in front for 5 s, then leave), counted live by the proposal next
+    to what the daemon counts now.
 
-Without a terminal and without --yes, the proposal is printed and nothing
-is applied. 'edge-agent status' shows each sensor's calibration.
+beam-pair: live alignment for --idle (a ■ blocked, · clear, and for how
+long; a beam blocked 3 s with nobody crossing is misaligned or has the
+wrong active_low), then on a terminal the walk test (in 5 times, out 5
+times; a passerby pair: past 10 times) counted live by the daemon: OK when
+it counts exactly that. Proposal: debounce_ms = a quarter of the shortest
+block of 20 ms or more, above the longest shorter glitch, within 2..30 ms.
 
-When no daemon answers on the config's status_socket, calibrate reads the
-sensor itself (its real driver on its bus, or its emulator for simulate:)
-and says so ("daemon not running: reading the sensors directly"); applying
-then saves the calibration in state_dir/calibration.json, which the daemon
-loads at its next start. With --socket, only that daemon is asked.
+pir: the stand/leave test (stand 5 s, leave; wave once and step away,
+twice). The shortest high period is the module's hold time: hold_ms is
+proposed when the configured one is off by more than 500 ms and 20 %.
 
-Exit codes: 4 when --socket was given and no daemon answers there, 2 for an
-unknown sensor id or bad flags, 1 when the sensor's bus cannot be opened
-(the message names the sensor and the bus), 3 for a sensor that cannot be calibrated (not a distance sensor),
-1 when the idle readings cannot give a proposal or the daemon refuses it.`,
+nfc-plate: the tap test (tap 3 times with a phone, a few seconds apart):
+each tap's field on/off flicker is shown; merge_ms = 1.5 x the longest
+flicker gap (rounded up to 100 ms) when that gap reaches the current one.
+nfc-reader: present a card; shows the pseudonymized token's first 8 hex
+characters (never a UID) and the daemon's check-ins. Nothing to apply.
+
+Then apply? [y/N] (or --yes): the daemon validates the keys (per kind only
+those above), saves them in state_dir/calibration.json and counts with them
+at once; they survive a restart and take precedence over the config's
+params. Without a terminal and without --yes, the result is printed and
+nothing applied; the level sensors' tests then only watch for --idle.
+A test that is NOT OK applies nothing. 'edge-agent status' shows each
+sensor's calibration.
+
+Exit codes: 0 OK, 4 when no daemon is running, 2 for an unknown sensor id
+or bad flags, 3 for a sensor kind with no test (pulse), 1 when the test is
+NOT OK, the idle readings cannot give a proposal or the daemon refuses it.`,
 		Example: `  edge-agent calibrate door
   edge-agent calibrate door --idle 30s
   edge-agent calibrate shelf-1 --yes --output json
+  edge-agent calibrate street --idle 10s --walk 2m   # beams: alignment, walk test
+  edge-agent calibrate plate-1                       # tap test
   edge-agent calibrate door --socket /tmp/edge-agent-demo/status.sock --idle 5s`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -95,8 +109,8 @@ unknown sensor id or bad flags, 1 when the sensor's bus cannot be opened
 			return runCalibrate(cmd, opts, args[0])
 		},
 	}
-	cmd.Flags().DurationVar(&opts.idle, "idle", 10*time.Second, "how long to measure the idle floor (nobody in view)")
-	cmd.Flags().DurationVar(&opts.walk, "walk", time.Minute, "longest walk test (on a terminal; 0 skips it)")
+	cmd.Flags().DurationVar(&opts.idle, "idle", 10*time.Second, "how long to measure the idle floor, or watch beam alignment (nobody in view)")
+	cmd.Flags().DurationVar(&opts.walk, "walk", time.Minute, "longest walk, stand/leave, tap or card test (on a terminal; 0 skips it)")
 	cmd.Flags().BoolVarP(&opts.yes, "yes", "y", false, "apply the proposal without asking")
 	cmd.Flags().StringVar(&opts.socket, "socket", "", "ask only the daemon on this status socket (default: the config's status_socket, else the sensor directly)")
 	cmd.Flags().StringVarP(&opts.configPath, "config", "c", "/etc/edge-agent/config.yaml", "config file: its status socket, and its sensors when no daemon runs")
