@@ -89,8 +89,15 @@ nothing applied; the level sensors' tests then only watch for --idle.
 A test that is NOT OK applies nothing. 'edge-agent status' shows each
 sensor's calibration.
 
-Exit codes: 0 OK, 4 when no daemon is running, 2 for an unknown sensor id
-or bad flags, 3 for a sensor kind with no test (pulse), 1 when the test is
+When no daemon answers on the config's status_socket, calibrate reads the
+sensor itself (its real driver on its bus, or its emulator for simulate:)
+and says so ("daemon not running: reading the sensors directly"); applying
+then saves the calibration in state_dir/calibration.json, which the daemon
+loads at its next start. With --socket, only that daemon is asked.
+
+Exit codes: 0 OK, 4 when --socket was given and no daemon answers there, 1
+when the sensor's bus cannot be opened (named in the message), 2 for an
+unknown sensor id or bad flags, 3 for a sensor kind with no test (pulse), 1 when the test is
 NOT OK, the idle readings cannot give a proposal or the daemon refuses it.`,
 		Example: `  edge-agent calibrate door
   edge-agent calibrate door --idle 30s
