@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -246,27 +245,8 @@ func startScripted(t *testing.T, sources map[string]agent.Source) string {
 		}
 		return &script{gate: idle}, nil
 	}
-	a, err := agent.New(cfg, slog.New(slog.DiscardHandler), agent.Options{Version: "test", OpenSource: open})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("agent: %v", err)
-		}
-	})
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := agent.QueryStatus(sock, time.Second); err == nil {
-			return sock
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("daemon did not answer")
-		}
-	}
+	startDaemon(t, cfg, agent.Options{Version: "test", OpenSource: open})
+	return sock
 }
 
 func calibrationOf(t *testing.T, sock, id string) *agent.Calibration {

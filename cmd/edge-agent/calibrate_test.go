@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,27 +96,8 @@ sensors:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := agent.New(cfg, slog.New(slog.DiscardHandler), agent.Options{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("agent: %v", err)
-		}
-	})
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := agent.QueryStatus(sock, time.Second); err == nil {
-			return sock
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("daemon did not answer")
-		}
-	}
+	startDaemon(t, cfg, agent.Options{Version: "test"})
+	return sock
 }
 
 // calibrateCLI runs calibrate the way main does, with stdin and whether

@@ -5,12 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/omo-edge/edge-agent/configs"
 	"github.com/omo-edge/edge-agent/internal/agent"
@@ -156,27 +154,7 @@ func TestLocalPrefersDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := agent.New(cfg, slog.New(slog.DiscardHandler), agent.Options{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("agent: %v", err)
-		}
-	}()
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := agent.QueryStatus(cfg.StatusSocket, time.Second); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("daemon did not answer")
-		}
-	}
+	startDaemon(t, cfg, agent.Options{Version: "test"})
 	var out, errb bytes.Buffer
 	if c := cli(context.Background(), &out, &errb, "watch", "-c", cfgPath, "--once"); c != 0 {
 		t.Fatalf("exit %d: %s", c, errb.String())

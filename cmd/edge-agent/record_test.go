@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,29 +126,8 @@ func startWalkers(t *testing.T, gate <-chan struct{}) string {
 	open := func(i int, sc config.SensorConfig, env *agent.SourceEnv) (agent.Source, error) {
 		return walks[sc.ID], nil
 	}
-	a, err := agent.New(cfg, slog.New(slog.DiscardHandler), agent.Options{Version: "test", OpenSource: open})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("agent: %v", err)
-		}
-	})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := agent.QueryStatus(sock, time.Second); err == nil {
-			return sock
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("daemon did not answer")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	startDaemon(t, cfg, agent.Options{Version: "test", OpenSource: open})
+	return sock
 }
 
 // cli runs one command (record, watch: not yet registered on the root) the
