@@ -59,7 +59,8 @@ tof-2zone, tof-presence (distance):
     zone (min, p10, median, p90, max, invalid share);
  2. proposal: baseline_<zone>_mm = the zone's median; threshold_mm =
     4 x the widest near spread (median - p10), rounded up to 10 mm, at least
-    300 mm;
+    300 mm; for a door, advice on its ROI zones (roi: in the config): both
+    should see the same floor, within 10 %, with few invalid readings;
  3. walk test (on a terminal): walk in 5 times, then out 5 times (a shelf:
     stand in front for 5 s, then leave), counted live by the proposal next
     to what the daemon counts now.
@@ -201,6 +202,35 @@ func propose(k sensor.Kind, stats []floorStats) (proposal, error) {
 	return p, nil
 }
 
+// zoneAdvice judges a door sensor's two ROI zones from their idle floors.
+// Both zones should see the same floor: a zone that reads clearly nearer
+// sees the door frame, a wall or a shelf, and one with many invalid
+// readings looks past the floor's edge or at a dark mat. The ROI is part of
+// the sensor's config (roi:), not a detection key, so this is advice.
+func zoneAdvice(stats []floorStats) string {
+	if len(stats) != 2 || stats[0].Median <= 0 || stats[1].Median <= 0 {
+		return ""
+	}
+	a, b := stats[0], stats[1]
+	near, far := a, b
+	if b.Median < a.Median {
+		near, far = b, a
+	}
+	switch {
+	case float64(far.Median-near.Median) > 0.1*float64(far.Median):
+		return fmt.Sprintf("%s sees %d mm but %s %d mm: %s likely sees the door frame or a wall; move roi.%s_center toward the doorway's middle or narrow roi.width, then calibrate again",
+			near.Channel, near.Median, far.Channel, far.Median, near.Channel, near.Channel)
+	case a.Invalid > 0.1 || b.Invalid > 0.1:
+		worst := a
+		if b.Invalid > a.Invalid {
+			worst = b
+		}
+		return fmt.Sprintf("%s has %.0f%% invalid readings: its ROI may look past the floor's edge or at a dark mat; move roi.%s_center inward or use distance_mode: long",
+			worst.Channel, 100*worst.Invalid, worst.Channel)
+	}
+	return fmt.Sprintf("OK: both zones see the floor (%d and %d mm, within 10%%)", a.Median, b.Median)
+}
+
 // formatProposal is the text calibrate prints after the idle measurement.
 func formatProposal(w io.Writer, s agent.StreamSensor, idle time.Duration, stats []floorStats, p proposal) {
 	fmt.Fprintf(w, "%s (%s, %s): idle floor over %s\n", s.ID, s.Kind, s.Role, idle)
@@ -216,6 +246,9 @@ func formatProposal(w io.Writer, s agent.StreamSensor, idle time.Duration, stats
 		}
 		fmt.Fprintf(w, "  %-15s %5s   (%s)\n", kv[0], kv[1], why)
 	}
+	if z := zoneAdvice(stats); z != "" && s.Kind == string(sensor.KindToF2Zone) {
+		fmt.Fprintf(w, "ROI zones: %s\n", z)
+	}
 }
 
 // calibrateReport is the --output json document.
@@ -225,6 +258,7 @@ type calibrateReport struct {
 	Idle        string                   `json:"idle"`
 	Floor       []floorStats             `json:"floor"`
 	Proposal    map[string]string        `json:"proposal"`
+	Zones       string                   `json:"roi_zones,omitempty"`
 	Walk        map[string]int           `json:"walk_test,omitempty"`
 	Applied     bool                     `json:"applied"`
 	Calibration *agent.CalibrationResult `json:"calibration,omitempty"`
@@ -376,6 +410,9 @@ idle:
 	}
 	p, err := propose(kind, stats)
 	rep := calibrateReport{Sensor: id, Kind: ss.Kind, Idle: opts.idle.String(), Floor: stats, Proposal: p.Params}
+	if ss.Kind == string(sensor.KindToF2Zone) {
+		rep.Zones = zoneAdvice(stats)
+	}
 	if err != nil {
 		return withCode(exitFailure, fmt.Errorf("sensor %s: %w", id, err))
 	}

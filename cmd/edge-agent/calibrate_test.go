@@ -173,3 +173,23 @@ func TestCalibrateAgainstSimulatedStore(t *testing.T) {
 		}
 	}
 }
+
+// The door's two ROI zones are judged from their idle floors.
+func TestZoneAdvice(t *testing.T) {
+	floor := func(ch string, med int64, inv float64) floorStats {
+		return floorStats{Channel: ch, Median: med, Invalid: inv}
+	}
+	cases := []struct {
+		stats []floorStats
+		want  string
+	}{
+		{[]floorStats{floor("z0", 2400, 0), floor("z1", 2380, 0.01)}, "OK: both zones"},
+		{[]floorStats{floor("z0", 2400, 0), floor("z1", 1900, 0)}, "z1 likely sees the door frame"},
+		{[]floorStats{floor("z0", 2400, 0.3), floor("z1", 2410, 0)}, "z0 has 30% invalid"},
+	}
+	for _, c := range cases {
+		if got := zoneAdvice(c.stats); !strings.Contains(got, c.want) {
+			t.Errorf("zoneAdvice(%v) = %q, want it to say %q", c.stats, got, c.want)
+		}
+	}
+}
