@@ -128,7 +128,7 @@ sensors:
 	} {
 		var errb bytes.Buffer
 		c := cli(context.Background(), io.Discard, &errb, args...)
-		if c != exitFailure || !strings.Contains(errb.String(), "sensor door (tof-2zone on I2C bus 1)") || !strings.Contains(errb.String(), `open I2C bus "1"`) {
+		if c != exitFailure || !strings.Contains(errb.String(), "sensor door (tof-2zone on I2C bus 1)") || !strings.Contains(errb.String(), `I2C bus "1" cannot be opened`) {
 			t.Errorf("%v: exit %d: %s", args, c, errb.String())
 		}
 	}

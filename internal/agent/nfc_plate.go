@@ -8,10 +8,10 @@ import (
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/i2c"
-	"periph.io/x/conn/v3/i2c/i2creg"
 
 	"github.com/omo-edge/edge-agent/drivers/nfc/ntag"
 	"github.com/omo-edge/edge-agent/internal/config"
+	"github.com/omo-edge/edge-agent/internal/hw"
 	"github.com/omo-edge/edge-agent/internal/plate"
 )
 
@@ -72,11 +72,7 @@ func OpenPlateTag(cfg *config.Config, id string) (dev *ntag.Dev, close func() er
 }
 
 func openI2C(name string) (i2c.BusCloser, error) {
-	bus, err := i2creg.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("open I2C bus %q: %w (is I2C enabled? raspi-config → Interface Options)", name, err)
-	}
-	return bus, nil
+	return hw.OpenI2C(name)
 }
 
 // openPlateHW opens a plate on real hardware.

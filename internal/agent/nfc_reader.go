@@ -10,10 +10,10 @@ import (
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/spi"
-	"periph.io/x/conn/v3/spi/spireg"
 
 	"github.com/omo-edge/edge-agent/drivers/nfc/pn532"
 	"github.com/omo-edge/edge-agent/internal/config"
+	"github.com/omo-edge/edge-agent/internal/hw"
 	"github.com/omo-edge/edge-agent/internal/pseudo"
 )
 
@@ -52,9 +52,9 @@ func (a *Agent) openReaderHW(sc config.SensorConfig, env *SourceEnv) (Source, er
 		return nil, err
 	}
 	if n.SPI != "" {
-		port, err := spireg.Open(n.SPI)
+		port, err := hw.OpenSPI(n.SPI)
 		if err != nil {
-			return nil, fmt.Errorf("open SPI port %q: %w (is SPI enabled? raspi-config → Interface Options)", n.SPI, err)
+			return nil, err
 		}
 		return a.newReaderSource(nil, port, port, irq, sc, env)
 	}

@@ -9,16 +9,14 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/i2c"
-	"periph.io/x/conn/v3/i2c/i2creg"
-	"periph.io/x/conn/v3/spi/spireg"
 	"periph.io/x/host/v3"
 
 	"github.com/omo-edge/edge-agent/drivers/people-counter/beam"
 	"github.com/omo-edge/edge-agent/drivers/people-counter/pulse"
 	"github.com/omo-edge/edge-agent/drivers/people-counter/vl53l1x"
 	"github.com/omo-edge/edge-agent/internal/config"
+	"github.com/omo-edge/edge-agent/internal/hw"
 	"github.com/omo-edge/edge-agent/internal/sensor"
 )
 
@@ -112,9 +110,9 @@ func openSource(i int, sc config.SensorConfig, env *SourceEnv) (Source, error) {
 		return newPulseSource(lines, sc, env)
 	case sensor.KindToFPresence:
 		if sc.ADC != "" {
-			port, err := spireg.Open(sc.SPI)
+			port, err := hw.OpenSPI(sc.SPI)
 			if err != nil {
-				return nil, fmt.Errorf("open SPI port %q: %w (is SPI enabled? raspi-config → Interface Options)", sc.SPI, err)
+				return nil, err
 			}
 			return newSharpSource(port, port, sc)
 		}
@@ -138,9 +136,9 @@ func openSource(i int, sc config.SensorConfig, env *SourceEnv) (Source, error) {
 // openToFBus opens a VL53L1X's I2C bus and its optional XSHUT and GPIO1
 // pins into opts.
 func openToFBus(sc config.SensorConfig, opts *vl53l1x.Opts) (i2c.BusCloser, error) {
-	bus, err := i2creg.Open(sc.Bus)
+	bus, err := hw.OpenI2C(sc.Bus)
 	if err != nil {
-		return nil, fmt.Errorf("open I2C bus %q: %w (is I2C enabled? raspi-config → Interface Options)", sc.Bus, err)
+		return nil, err
 	}
 	if opts.XShut, err = outPin(sc.XShut); err == nil {
 		opts.Interrupt, err = inPin(sc.Interrupt)
@@ -156,11 +154,7 @@ func inPin(name string) (gpio.PinIn, error) {
 	if name == "" {
 		return nil, nil
 	}
-	p := gpioreg.ByName(name)
-	if p == nil {
-		return nil, fmt.Errorf("GPIO %q not found (names look like GPIO17)", name)
-	}
-	return p, nil
+	return hw.Pin(name)
 }
 
 func outPin(name string) (gpio.PinOut, error) {

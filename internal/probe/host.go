@@ -6,12 +6,11 @@ import (
 	"sync"
 
 	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/i2c"
-	"periph.io/x/conn/v3/i2c/i2creg"
 	"periph.io/x/conn/v3/spi"
-	"periph.io/x/conn/v3/spi/spireg"
 	"periph.io/x/host/v3"
+
+	"github.com/omo-edge/edge-agent/internal/hw"
 )
 
 // Host is the machine's hardware through periph: each bus and port is
@@ -45,9 +44,9 @@ func (h *Host) I2C(name string) (i2c.Bus, error) {
 	if b, ok := h.i2c[name]; ok {
 		return b, nil
 	}
-	b, err := i2creg.Open(name)
+	b, err := hw.OpenI2C(name)
 	if err != nil {
-		return nil, fmt.Errorf("open I2C bus %q: %w", name, err)
+		return nil, err
 	}
 	h.i2c[name] = b
 	return b, nil
@@ -63,9 +62,9 @@ func (h *Host) SPI(name string) (spi.Port, error) {
 	if p, ok := h.spi[name]; ok {
 		return p, nil
 	}
-	p, err := spireg.Open(name)
+	p, err := hw.OpenSPI(name)
 	if err != nil {
-		return nil, fmt.Errorf("open SPI port %q: %w", name, err)
+		return nil, err
 	}
 	h.spi[name] = p
 	return p, nil
@@ -79,11 +78,7 @@ func (h *Host) Pin(name string) (gpio.PinIn, error) {
 	if name == "" {
 		return nil, fmt.Errorf("no GPIO configured")
 	}
-	p := gpioreg.ByName(name)
-	if p == nil {
-		return nil, fmt.Errorf("GPIO %q not found (names look like GPIO17)", name)
-	}
-	return p, nil
+	return hw.Pin(name)
 }
 
 // Close closes every bus and port opened.
