@@ -121,3 +121,21 @@ func TestCloseCompletesTheLastCrossing(t *testing.T) {
 		t.Fatalf("last crossing: %+v", ws)
 	}
 }
+
+// Without a wall clock for ever, held events are bounded: the oldest are
+// dropped and counted, the newest kept.
+func TestHeldEventsBounded(t *testing.T) {
+	p := newBeamPipeline(t)
+	var tm int64
+	for i := 0; i < maxHeld+maxHeld/4; i++ {
+		p.evs = append(p.evs[:0], sensor.Event{TMs: tm, Type: sensor.Entry})
+		p.count(tm)
+		tm++
+	}
+	if len(p.held) > maxHeld || p.HeldLost() == 0 || int64(len(p.held))+p.HeldLost() != int64(maxHeld+maxHeld/4) {
+		t.Fatalf("held %d, lost %d", len(p.held), p.HeldLost())
+	}
+	if last := p.held[len(p.held)-1].TMs; last != tm-1 {
+		t.Fatalf("newest held event at %d, want %d", last, tm-1)
+	}
+}
