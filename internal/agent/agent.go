@@ -557,11 +557,15 @@ func (a *Agent) health() any {
 	for _, s := range r.Sensors {
 		sensors[s.ID] = s.State
 	}
+	var oldest any // null when nothing waits, not year 1
+	if !r.Outbox.OldestAt.IsZero() {
+		oldest = r.Outbox.OldestAt.UTC().Format(time.RFC3339)
+	}
 	return map[string]any{
 		"v": aggregate.SchemaVersion, "type": "health", "store": r.Store, "agent": r.Agent, "version": r.Version,
 		"ts": a.clock.Wall().UTC().Format(time.RFC3339), "clock_synced": r.Clock.Synced,
 		"outbox": map[string]any{"depth": r.Outbox.Depth, "bytes": r.Outbox.Bytes, "dropped": r.Outbox.Dropped,
-			"oldest_at": r.Outbox.OldestAt},
+			"oldest_at": oldest},
 		"sensors": sensors,
 	}
 }

@@ -76,3 +76,18 @@ func TestAgentWaitsForClockThenSurvivesStep(t *testing.T) {
 	left, st := outboxLeft(t, dir)
 	checkNothingLost(t, c.snapshot(), left, st, 0)
 }
+
+// The health message says null, not year 1, when no window waits.
+func TestHealthOldestAtNullWhenEmpty(t *testing.T) {
+	dir := t.TempDir()
+	cfg := loadConfig(t, simStoreYAML("tcp://127.0.0.1:1", dir, ""))
+	a, err := New(cfg, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	h := a.health().(map[string]any)
+	if got := h["outbox"].(map[string]any)["oldest_at"]; got != nil {
+		t.Fatalf("oldest_at of an empty outbox: %v", got)
+	}
+}
