@@ -14,12 +14,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/omo-edge/edge-agent/internal/detect"
@@ -291,12 +289,9 @@ type calibrateReply struct {
 // params (kind keys such as baseline_z0_mm). A daemon that is not running
 // gives an error wrapping ErrNotRunning; a refusal, the daemon's message.
 func Calibrate(path, sensorID string, params map[string]string, timeout time.Duration) (CalibrationResult, error) {
-	c, err := net.DialTimeout("unix", path, timeout)
+	c, err := dialDaemon(path, timeout)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
-			return CalibrationResult{}, fmt.Errorf("%w (nothing listens on %s; start it with: systemctl start edge-agent)", ErrNotRunning, path)
-		}
-		return CalibrationResult{}, fmt.Errorf("status socket %s: %w", path, err)
+		return CalibrationResult{}, err
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(timeout))

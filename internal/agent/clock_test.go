@@ -2,6 +2,10 @@ package agent
 
 import (
 	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -89,5 +93,27 @@ func TestHealthOldestAtNullWhenEmpty(t *testing.T) {
 	h := a.health().(map[string]any)
 	if got := h["outbox"].(map[string]any)["oldest_at"]; got != nil {
 		t.Fatalf("oldest_at of an empty outbox: %v", got)
+	}
+}
+
+// A socket the user may not open says which group to join. (Tests may run
+// as root, who may open anything: then the check is skipped.)
+func TestDialDaemonPermissionHint(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root opens any socket")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := os.Chmod(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = QueryStatus(path, time.Second)
+	if err == nil || !strings.Contains(err.Error(), "usermod -aG edge-agent") {
+		t.Fatalf("permission error: %v", err)
 	}
 }

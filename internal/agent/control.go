@@ -17,13 +17,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/omo-edge/edge-agent/internal/aggregate"
@@ -517,12 +515,9 @@ type Stream struct {
 // error wrapping ErrNotRunning; a refused request (an unknown sensor) the
 // daemon's message.
 func Subscribe(path string, req StreamRequest, timeout time.Duration) (*Stream, error) {
-	c, err := net.DialTimeout("unix", path, timeout)
+	c, err := dialDaemon(path, timeout)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, fmt.Errorf("%w (nothing listens on %s; start it with: systemctl start edge-agent)", ErrNotRunning, path)
-		}
-		return nil, fmt.Errorf("status socket %s: %w", path, err)
+		return nil, err
 	}
 	s, err := handshake(c, req, timeout, "status socket "+path)
 	if err != nil {

@@ -169,14 +169,27 @@ func handleStatus(ctx context.Context, c net.Conn, report func() Report, stream 
 	}
 }
 
+// dialDaemon connects to the daemon's socket. Its errors say what to do: a
+// daemon that is not running wraps ErrNotRunning; a socket the user may
+// not open names the group to join.
+func dialDaemon(path string, timeout time.Duration) (net.Conn, error) {
+	c, err := net.DialTimeout("unix", path, timeout)
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED):
+		return nil, fmt.Errorf("%w (nothing listens on %s; start it with: systemctl start edge-agent)", ErrNotRunning, path)
+	case errors.Is(err, os.ErrPermission):
+		return nil, fmt.Errorf("status socket %s: permission denied: run with sudo, or join the daemon's group (sudo usermod -aG edge-agent $USER, then log in again)", path)
+	}
+	return nil, fmt.Errorf("status socket %s: %w", path, err)
+}
+
 // QueryStatus asks the daemon listening on path for its status.
 func QueryStatus(path string, timeout time.Duration) (Report, error) {
-	c, err := net.DialTimeout("unix", path, timeout)
+	c, err := dialDaemon(path, timeout)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
-			return Report{}, fmt.Errorf("%w (nothing listens on %s; start it with: systemctl start edge-agent)", ErrNotRunning, path)
-		}
-		return Report{}, fmt.Errorf("status socket %s: %w", path, err)
+		return Report{}, err
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(timeout))
