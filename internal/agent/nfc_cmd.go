@@ -14,7 +14,7 @@ func (a *Agent) handleCommand(name string, payload []byte) []byte {
 		return a.nfc.plateContent(a.cfg.StoreID, payload)
 	}
 	a.log.Warn("unknown command", "command", truncate(name, 64))
-	return plate.Reply{Error: fmt.Sprintf("unknown command %q", truncate(name, 64))}.Encode()
+	return plate.Reply{Error: fmt.Sprintf("unknown command %q (this agent answers: %s)", truncate(name, 64), plate.CommandName)}.Encode()
 }
 
 // plateContent applies a cmd/plate-content payload: parsed and validated
