@@ -389,6 +389,14 @@ func kindList() string {
 // readable checks that a file named by the config can be opened now, so a
 // typo is reported at start and not at the first reconnect.
 func readable(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
+	}
+	if !st.Mode().IsRegular() {
+		// Opening a FIFO would block until someone writes to it.
+		return fmt.Errorf("%s is not a regular file (%s)", path, st.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
