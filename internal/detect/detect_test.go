@@ -267,7 +267,7 @@ func TestBeamDebounceAndFlush(t *testing.T) {
 	}{
 		{100, 1, 1, 0}, {102, 1, 0, 0}, // a 2 ms glitch on b: ignored
 		{1000, 0, 1, 0}, {1040, 1, 1, 0}, {1200, 0, 0, 0}, {1203, 0, 1, 0}, {1205, 0, 0, 0}, // a, ab, b (with a dropout)
-		{1240, 1, 0, 0}, // both clear: certain only 6 ms later
+		{1240, 1, 0, 0}, // both clear: certain only bridge_ms (45) later
 	}
 	for _, s := range seq {
 		ev = d.Feed(sensor.Reading{TMs: s.t, Channel: s.ch, Value: s.v}, ev)
@@ -275,12 +275,12 @@ func TestBeamDebounceAndFlush(t *testing.T) {
 			t.Fatalf("after %+v: %d events", s, len(ev))
 		}
 	}
-	if ev = d.Flush(1243, ev); len(ev) != 0 {
-		t.Fatalf("flushed before the debounce elapsed: %v", types(ev))
+	if ev = d.Flush(1284, ev); len(ev) != 0 {
+		t.Fatalf("flushed before the release elapsed: %v", types(ev))
 	}
 	ev = d.Flush(1300, ev)
-	if got := types(ev); !equal(got, []sensor.EventType{sensor.Entry}) || ev[0].TMs != 1246 {
-		t.Fatalf("events %v at %v, want one entry at 1246", got, ev)
+	if got := types(ev); !equal(got, []sensor.EventType{sensor.Entry}) || ev[0].TMs != 1285 {
+		t.Fatalf("events %v at %v, want one entry at 1285", got, ev)
 	}
 }
 

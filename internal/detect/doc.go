@@ -64,8 +64,11 @@
 // beam-pair (two IR break beams a few cm apart):
 //
 //	key               default  range          meaning
-//	debounce_ms       6        0..1000        a change counts only if the new level holds this long
+//	debounce_ms       6        0..1000        a block begins only if the beam stays blocked this long
 //	max_gap_ms        100      0..5000        other beam may first be blocked this long after one cleared
+//	bridge_ms         45       0..500         a clear shorter than this inside a block is the same body
+//	min_block_ms      40       0..1000        a shorter block (gaps bridged) is a hand, not a body
+//	skew_ms           35       0..200         one edge of the two blocks may disagree with the direction by less
 //	max_presence_ms   120000   1000..3600000  a beam blocked longer is obstructed: counts nothing
 //
 // pulse (a commercial counter's in/out or pass outputs; one active pulse

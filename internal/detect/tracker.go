@@ -56,6 +56,7 @@ type tracker struct {
 	sensor   int
 	passerby bool
 	maxGap   int64
+	skew     int64 // see direction; 0: exact (ToF)
 	// The two blobs of a crossing saw the same person: nearest distances
 	// within matchMM (level sensors: all 0). A blob of fewer than minN
 	// readings pairs only with a runner's short blob.
@@ -95,9 +96,10 @@ func (k *tracker) end(ch int, e, now int64, n int, minD int64, even bool, out []
 	other := &k.done[o]
 	for i := 0; i < other.n; i++ {
 		c := other.b[i]
-		if c.s < s && c.e < e && s <= c.e+k.maxGap && k.plausible(c, blob{n: n, minD: minD, even: even}) {
+		to, ok := k.direction(c, s, e, ch)
+		if ok && k.plausible(c, blob{n: n, minD: minD, even: even}) {
 			typ := sensor.Entry
-			if ch == 0 {
+			if to == 0 {
 				typ = sensor.Exit
 			}
 			if k.passerby {
@@ -119,6 +121,25 @@ func (k *tracker) end(ch int, e, now int64, n int, minD int64, even bool, out []
 	other.dropIf(func(x blob) bool { return x.s >= s })
 	k.done[ch].push(blob{s: s, e: e, n: n, minD: minD, even: even})
 	return out
+}
+
+// direction reports whether the finished blob c of the other side and
+// side ch's blob [s, e), ending now (after c), are one person crossing,
+// and towards which side. Exactly (skew 0): c started and ended first, the
+// person went towards ch. With skew, each edge may disagree by less than
+// skew (a hand or a gap at one beam's edge moved it): the person went the
+// way both edges agree within skew, and the two edges' sum points to; a
+// far-side blob nested by skew or more at both edges is a U-turn. The side
+// reached second must be blocked within maxGap of the first clearing.
+func (k *tracker) direction(c blob, s, e int64, ch int) (to int, ok bool) {
+	ds, de := s-c.s, e-c.e // > 0: this side later
+	switch {
+	case ds > -k.skew && de > -k.skew && ds+de > 0 && (k.skew > 0 || ds > 0 && de > 0):
+		return ch, s <= c.e+k.maxGap
+	case k.skew > 0 && ds < k.skew && de < k.skew && ds+de < 0:
+		return 1 - ch, c.s <= e+k.maxGap
+	}
+	return 0, false
 }
 
 // plausible reports whether candidate c on the other side and this side's

@@ -60,11 +60,29 @@
 // 50-150 ms after it, queued when crossings come faster than pulses, with
 // contact bounce at the edges (PBounce) and rare 1-3 ms spikes.
 //
-// Named scenarios (Scenario, ScenarioNames) are one hour each: single-file,
-// fast, slow, lingering, u-turns, children, noise, arm-flicker, storefront
-// and mixed-hour. Config.Visits scripts exact people for focused tests.
+// Real doorways (doorway.go, each off when its Config field is zero, so
+// the other scenarios are unchanged): walkers' speed range (SpeedMinMMs..
+// SpeedMaxMMs) and adults' body depth at beam height (DepthMinMM..
+// DepthMaxMM); clear gaps inside a body's block of a beam (PInteriorGaps:
+// 1-3 gaps of 6-40 ms anywhere inside it: arm and torso, a bag, loose
+// clothing); a hand that cuts the first beam for 8-30 ms starting 40-120 ms
+// before the body does, and the second beam the same time ahead (±5 ms)
+// six times in ten (PLeadFlicker); tailgating pairs whose bodies are
+// 0-60 mm apart at the same speed (PTailgate) and pairs walking abreast
+// (PSideBySide, within ±60 mm along x), who make one block on a beam.
 //
-// Not modelled: people side by side (the line admits one at a time),
-// carts and prams, reflective floors, sunlight. Real sensors will be worse
-// in those ways; the accuracy figures are for this model.
+// Separable(from, to) is Truth without the second person of such a pair
+// (Person.Follows: less than SeparableGapMM behind, or abreast): a line
+// sensor that cannot tell them apart should count between Separable and
+// Truth, never more than Truth.
+//
+// Named scenarios (Scenario, ScenarioNames) are one hour each: single-file,
+// fast, slow, lingering, u-turns, children, noise, arm-flicker, storefront,
+// mixed-hour, and the real doorways doorway (a door, 5 parties a minute)
+// and doorway-storefront (20 a minute). Config.Visits scripts exact people
+// for focused tests.
+//
+// Not modelled: more than two abreast, carts and prams, reflective floors,
+// sunlight. Real sensors will be worse in those ways; the accuracy figures
+// are for this model.
 package sim

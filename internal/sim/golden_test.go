@@ -106,6 +106,10 @@ func goldenLines(t *testing.T) []string {
 		func(c *Config) { c.Visits = []Visit{{}, {HeightMM: 10}} },
 		func(c *Config) { c.PGroup = math.NaN() },
 		func(c *Config) { c.ArrivalsPerMin = math.NaN() },
+		func(c *Config) { c.SpeedMinMMs, c.SpeedMaxMMs = 900, 800 },
+		func(c *Config) { c.DepthMinMM = 50 },
+		func(c *Config) { c.PInteriorGaps = 1.5 },
+		func(c *Config) { c.PTailgate, c.PSideBySide = 0.6, 0.6 },
 	} {
 		c := DefaultConfig()
 		set(&c)
@@ -167,6 +171,16 @@ func goldenLines(t *testing.T) []string {
 				fmt.Fprintf(out, "all %+v\n", w.Truth(0, dur))
 				for _, p := range w.People() {
 					fmt.Fprintf(out, "%d %v %d %d %v %v %d\n", p.Dir, p.Behaviour, p.HeightMM, p.SpeedMMs, p.Child, p.Flicker, p.CrossMs())
+				}
+				return nil
+			})
+			add(key+"/separable", func(out io.Writer) error {
+				dur := w.Config().DurationMs
+				for from := int64(0); from < dur; from += 300_000 {
+					fmt.Fprintf(out, "%d %+v\n", from, w.Separable(from, from+300_000))
+				}
+				for _, p := range w.People() {
+					fmt.Fprintf(out, "%v ", p.Follows)
 				}
 				return nil
 			})

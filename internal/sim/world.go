@@ -94,6 +94,14 @@ type Config struct {
 	PBounce           float64 // chance of contact bounce at each pulse edge
 	PulseGlitchPerMin float64 // spurious 1-3 ms spikes per line and minute
 
+	// Real-doorway effects (doorway.go); zero values leave them out.
+	SpeedMinMMs, SpeedMaxMMs int     // walkers' speed range (0: 1000..1600 mm/s)
+	DepthMinMM, DepthMaxMM   int     // adults' body depth at beam height (0: 260 mm)
+	PInteriorGaps            float64 // share of beam blocks that clear 1-3 times inside (6-40 ms)
+	PLeadFlicker             float64 // share of people whose hand cuts the beams 40-120 ms before the body
+	PTailgate                float64 // share of parties that are two people 0-60 mm apart, single file
+	PSideBySide              float64 // share of parties that are two people abreast
+
 	// Visits, when not empty, replaces the random arrivals: exactly these
 	// people come, in this order (tests of one behaviour).
 	Visits []Visit
@@ -148,6 +156,9 @@ func (c Config) Validate() error {
 		field{"PInvalidPerson", c.PInvalidPerson}, field{"PGlitch", c.PGlitch}, field{"PBounce", c.PBounce}); err != nil {
 		return err
 	}
+	if err := c.validateDoorway(k); err != nil {
+		return err
+	}
 	if s := c.PUTurn + c.PLingerCross + c.PLingerBack; s > 1 {
 		return bad("PUTurn+PLingerCross+PLingerBack", s, "want <= 1")
 	}
@@ -197,6 +208,9 @@ type Person struct {
 	SpeedMMs  int // walking speed
 	Child     bool
 	Flicker   bool
+	// Follows is true for the second of a tailgating or side-by-side pair:
+	// on the line this person merges with the one ahead (see Separable).
+	Follows bool
 
 	kt, ku   []float64 // keyframes: time (ms) and u (mm), piecewise linear
 	tIn      int64     // first ms the person is within regionMM of the line
@@ -289,8 +303,9 @@ type World struct {
 }
 
 type crossing struct {
-	t   int64
-	dir int
+	t       int64
+	dir     int
+	follows bool // merges with the crossing ahead (Person.Follows)
 }
 
 // New builds the world of cfg: it draws every person from cfg.Seed. The same
@@ -337,6 +352,10 @@ func (w *World) populate(rng *rand.Rand) {
 		if rng.Float64() < c.PForward {
 			dir = 1
 		}
+		if w.pair(rng, dir, t, &sched) {
+			t += rng.ExpFloat64() * meanGap
+			continue
+		}
 		n := 1
 		if rng.Float64() < c.PGroup {
 			n = 2 + rng.IntN(c.GroupMax-1)
@@ -370,7 +389,7 @@ func (w *World) index(rng *rand.Rand, sched []*Person) {
 			w.maxSpan = d
 		}
 		if p.crossMs >= 0 {
-			w.cross = append(w.cross, crossing{p.crossMs, p.Dir})
+			w.cross = append(w.cross, crossing{p.crossMs, p.Dir, p.Follows})
 		}
 	}
 	sort.Slice(w.cross, func(i, j int) bool { return w.cross[i].t < w.cross[j].t })
@@ -387,6 +406,11 @@ func (w *World) index(rng *rand.Rand, sched []*Person) {
 // newPerson draws one person's body and behaviour; its keyframes start at
 // t = 0 and are shifted by place.
 func (w *World) newPerson(rng *rand.Rand, dir int) *Person {
+	return w.scripted(rng, w.drawVisit(rng, dir))
+}
+
+// drawVisit draws one random person's visit.
+func (w *World) drawVisit(rng *rand.Rand, dir int) Visit {
 	c := w.cfg
 	v := Visit{Dir: dir}
 	r := rng.Float64()
@@ -410,10 +434,10 @@ func (w *World) newPerson(rng *rand.Rand, dir int) *Person {
 	case r < c.PFast+c.PSlow:
 		v.SpeedMMs = int(uniform(rng, 400, 700))
 	default:
-		v.SpeedMMs = int(uniform(rng, 1000, 1600))
+		v.SpeedMMs = int(uniform(rng, c.walkMin(), c.walkMax()))
 	}
 	v.Flicker = rng.Float64() < c.PFlicker
-	return w.scripted(rng, v)
+	return v
 }
 
 // scripted builds the person of v; fields left zero are drawn.
@@ -426,13 +450,16 @@ func (w *World) scripted(rng *rand.Rand, vis Visit) *Person {
 		p.HeightMM = int(uniform(rng, 1500, 1950))
 	}
 	if p.SpeedMMs == 0 {
-		p.SpeedMMs = int(uniform(rng, 1000, 1600))
+		p.SpeedMMs = int(uniform(rng, w.cfg.walkMin(), w.cfg.walkMax()))
 	}
 	if p.HeightMM < 1400 {
 		p.Child = true
 		p.headHalf, p.shHalf, p.hipHalf = 80, 110, 90
 	} else {
 		p.headHalf, p.shHalf, p.hipHalf = 100, personDepth/2, 130
+		if c := w.cfg; c.DepthMinMM > 0 {
+			p.hipHalf = uniform(rng, float64(c.DepthMinMM), float64(c.DepthMaxMM)) / 2
+		}
 	}
 	v := float64(p.SpeedMMs) / 1000 // mm per ms
 	walk := func(to float64) {
@@ -683,11 +710,16 @@ type Truth struct {
 
 // Truth counts the crossings completed in [fromMs, toMs). U-turners and
 // lingerers who go back count nothing.
-func (w *World) Truth(fromMs, toMs int64) Truth {
+func (w *World) Truth(fromMs, toMs int64) Truth { return w.truth(fromMs, toMs, false) }
+
+// truth counts the crossings completed in [fromMs, toMs), leaving out those
+// that follow another (Person.Follows) when separable.
+func (w *World) truth(fromMs, toMs int64, separable bool) Truth {
 	var tr Truth
 	i := sort.Search(len(w.cross), func(i int) bool { return w.cross[i].t >= fromMs })
 	for ; i < len(w.cross) && w.cross[i].t < toMs; i++ {
 		switch {
+		case separable && w.cross[i].follows:
 		case w.cfg.Line == Storefront:
 			tr.Passersby++
 		case w.cross[i].dir > 0:
@@ -707,10 +739,17 @@ func (w *World) buildBeams(rng *rand.Rand) {
 		if p.HeightMM < c.BeamHeightMM+150 {
 			continue // passes under the beams
 		}
+		var first [2]int64 // when the body first blocks each beam, -1: never
 		for b, xb := range xs {
 			ub := float64(p.Dir) * xb // beam position in the person's frame
-			body[b] = p.spans(ub-p.hipHalf, ub+p.hipHalf, body[b])
+			sp := p.spans(ub-p.hipHalf, ub+p.hipHalf, nil)
+			first[b] = -1
+			if len(sp) > 0 {
+				first[b] = sp[0].start
+			}
+			body[b] = append(body[b], w.interiorGaps(rng, sp)...)
 		}
+		w.leadFlicker(rng, p, first, &body)
 		if !p.Flicker {
 			continue
 		}
