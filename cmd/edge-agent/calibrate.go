@@ -69,8 +69,11 @@ beam-pair: live alignment for --idle (a ■ blocked, · clear, and for how
 long; a beam blocked 3 s with nobody crossing is misaligned or has the
 wrong active_low), then on a terminal the walk test (in 5 times, out 5
 times; a passerby pair: past 10 times) counted live by the daemon: OK when
-it counts exactly that. Proposal: debounce_ms = a quarter of the shortest
-block of 20 ms or more, above the longest shorter glitch, within 2..30 ms.
+it counts exactly that. Proposals: debounce_ms = a quarter of the shortest
+walk's block of 20 ms or more, above the longest shorter glitch, within
+2..30 ms; bridge_ms = the longest clear gap inside one walk's block (arm
+and torso, a bag) + 10 ms, rounded up to 5 ms, within 20..100 ms, when
+that is above the current one.
 
 pir: the stand/leave test (stand 5 s, leave; wave once and step away,
 twice). The shortest high period is the module's hold time: hold_ms is

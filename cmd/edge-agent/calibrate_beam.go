@@ -45,6 +45,7 @@ type levelLog struct {
 	since   int64
 	changes int
 	spans   []int64 // completed active ("blocked", "high", "field on") spans, ms
+	blocks  [][2]int64 // the same spans as (start, end)
 	gaps    []int64 // completed inactive spans between two active ones, ms
 	lastOff int64
 	seenOff bool
@@ -59,6 +60,7 @@ func (l *levelLog) set(v bool, t int64) {
 		l.changes++
 		if l.level && !v {
 			l.spans = append(l.spans, t-l.since)
+			l.blocks = append(l.blocks, [2]int64{l.since, t})
 		}
 		if !l.level && v && l.seenOff {
 			l.gaps = append(l.gaps, t-l.since)
@@ -171,8 +173,14 @@ type levelReport struct {
 	Calibration *agent.CalibrationResult `json:"calibration,omitempty"`
 }
 
+// beamMeasured is the beam test's measurements (--output json "measured").
+type beamMeasured struct {
+	debounceProposal
+	Bridge bridgeProposal `json:"bridge"`
+}
+
 // formatBeamReport is the beam test's text result.
-func formatBeamReport(w io.Writer, r levelReport, p debounceProposal, current int64) {
+func formatBeamReport(w io.Writer, r levelReport, p debounceProposal, current int64, bp bridgeProposal, currentBridge int64) {
 	fmt.Fprintf(w, "%s (beam-pair): %s\n", r.Sensor, okText(r.OK))
 	for _, pr := range r.Problems {
 		fmt.Fprintf(w, "  problem: %s\n", pr)
@@ -180,11 +188,26 @@ func formatBeamReport(w io.Writer, r levelReport, p debounceProposal, current in
 	fmt.Fprintf(w, "  counted by the daemon: %s\n", formatCounts(r.Counts))
 	fmt.Fprintf(w, "  blocks: %d (shortest %d ms, longest %d ms), glitches under %d ms: %d (longest %d ms)\n",
 		p.Blocks, p.ShortestMs, p.LongestMs, glitchMs, p.Glitches, p.LongestGlitch)
-	switch {
-	case p.DebounceMs != 0:
-		fmt.Fprintf(w, "proposal:\n  debounce_ms %d   (now %d; %s)\n", p.DebounceMs, current, p.why)
-	default:
-		fmt.Fprintf(w, "no proposal: debounce_ms %d fits (%s)\n", current, p.why)
+	fmt.Fprintf(w, "  gaps inside a block: %d (longest %d ms), hands ahead of a body: %d\n", bp.InteriorGaps, bp.LongestGapMs, bp.Hands)
+	if bp.TooLong {
+		fmt.Fprintf(w, "  note: a gap of %d ms inside one block needs more than %d ms of bridging, which would merge people in single file: check the beams' height (hip height) and alignment\n", bp.LongestGapMs, maxBridgeMs)
+	}
+	var props, fits []string
+	if p.DebounceMs != 0 {
+		props = append(props, fmt.Sprintf("  debounce_ms %d   (now %d; %s)", p.DebounceMs, current, p.why))
+	} else {
+		fits = append(fits, fmt.Sprintf("no proposal: debounce_ms %d fits (%s)", current, p.why))
+	}
+	if bp.BridgeMs != 0 {
+		props = append(props, fmt.Sprintf("  bridge_ms %d   (now %d; %s)", bp.BridgeMs, currentBridge, bp.why))
+	} else {
+		fits = append(fits, fmt.Sprintf("no proposal: bridge_ms %d fits (%s)", currentBridge, bp.why))
+	}
+	if len(props) > 0 {
+		fmt.Fprintln(w, "proposal:")
+	}
+	for _, l := range append(props, fits...) {
+		fmt.Fprintln(w, l)
 	}
 }
 
@@ -375,13 +398,22 @@ func calibrateBeam(c *calibSession) error {
 		}
 		sortStrings(problems)
 	}
-	current := paramOr(c.ss, "debounce_ms")
-	p := proposeDebounce(append(append([]int64(nil), lv[0].spans...), lv[1].spans...), current)
-	r := levelReport{Sensor: c.ss.ID, Kind: c.ss.Kind, Test: test, OK: len(problems) == 0, Problems: problems, Counts: counts, Measured: p}
-	if p.DebounceMs != 0 {
-		r.Proposal = map[string]string{"debounce_ms": strconv.FormatInt(p.DebounceMs, 10)}
+	current, currentBridge, minBlock := paramOr(c.ss, "debounce_ms"), paramOr(c.ss, "bridge_ms"), paramOr(c.ss, "min_block_ms")
+	beams := [2][][2]int64{lv[0].blocks, lv[1].blocks}
+	p := proposeDebounce(bodyBlocks(beams, minBlock), current)
+	bp := proposeBridge(beams, currentBridge, minBlock)
+	r := levelReport{Sensor: c.ss.ID, Kind: c.ss.Kind, Test: test, OK: len(problems) == 0, Problems: problems, Counts: counts,
+		Measured: beamMeasured{p, bp}}
+	if p.DebounceMs != 0 || bp.BridgeMs != 0 {
+		r.Proposal = map[string]string{}
 	}
-	return c.finish(r, func(w io.Writer) { formatBeamReport(w, r, p, current) })
+	if p.DebounceMs != 0 {
+		r.Proposal["debounce_ms"] = strconv.FormatInt(p.DebounceMs, 10)
+	}
+	if bp.BridgeMs != 0 {
+		r.Proposal["bridge_ms"] = strconv.FormatInt(bp.BridgeMs, 10)
+	}
+	return c.finish(r, func(w io.Writer) { formatBeamReport(w, r, p, current, bp, currentBridge) })
 }
 
 // formatWant is "entry 2/5 exit 0/5".

@@ -68,6 +68,40 @@ func TestProposeDebounceRule(t *testing.T) {
 	}
 }
 
+func TestProposeBridgeRule(t *testing.T) {
+	body := func(s int64, gaps ...int64) [][2]int64 { // a 300 ms walk from s with gaps inside
+		out, at := [][2]int64{}, s
+		for _, g := range gaps {
+			out = append(out, [2]int64{at, at + 60})
+			at += 60 + g
+		}
+		return append(out, [2]int64{at, s + 300})
+	}
+	for _, c := range []struct {
+		name    string
+		beams   [2][][2]int64
+		current int64
+		want    int64
+		tooLong bool
+	}{
+		{"clean walks", [2][][2]int64{append(body(0), body(2000)...), body(100)}, 45, 0, false},
+		{"a 40 ms gap needs 50", [2][][2]int64{append(body(0, 12, 40), body(2000, 6)...), body(100, 30)}, 45, 50, false},
+		{"gaps up to 20 ms fit 45", [2][][2]int64{body(0, 12, 20), body(100, 8)}, 45, 0, false},
+		{"a hand's gap is not the body's", [2][][2]int64{{{0, 20}, {90, 400}}, body(2000, 10)}, 20, 0, false},
+		{"too long: capped", [2][][2]int64{body(0, 120), nil}, 45, 100, true},
+		{"off: at least 20", [2][][2]int64{body(0, 3), nil}, 0, 20, false},
+	} {
+		p := proposeBridge(c.beams, c.current, 40)
+		if p.BridgeMs != c.want || p.TooLong != c.tooLong {
+			t.Errorf("%s: %+v, want bridge_ms %d (too long %v)", c.name, p, c.want, c.tooLong)
+		}
+	}
+	// Walks' blocks for the debounce rule: bridged, the hand left out.
+	if got := fmt.Sprint(bodyBlocks([2][][2]int64{{{0, 20}, {90, 400}, {420, 500}, {3000, 3003}}, nil}, 40)); got != "[410 3]" {
+		t.Errorf("body blocks %s, want [410 3]", got)
+	}
+}
+
 func TestProposeHoldRule(t *testing.T) {
 	for _, c := range []struct {
 		highs   []int64
@@ -108,13 +142,17 @@ func TestTapGroupsAndMerge(t *testing.T) {
 func TestCalibrateLevelReportsGolden(t *testing.T) {
 	var b bytes.Buffer
 	var a, bb levelLog
-	feedLevels(&a, [2]int64{0, 0}, [2]int64{1000, 1}, [2]int64{1400, 0}, [2]int64{1402, 1}, [2]int64{1405, 0}, [2]int64{3000, 1}, [2]int64{3380, 0})
-	feedLevels(&bb, [2]int64{0, 0}, [2]int64{1150, 1}, [2]int64{1550, 0}, [2]int64{2850, 1}, [2]int64{3250, 0})
-	dp := proposeDebounce(append(append([]int64(nil), a.spans...), bb.spans...), 6)
-	formatBeamReport(&b, levelReport{Sensor: "door", OK: true, Counts: map[string]int{"entry": 5, "exit": 5}}, dp, 6)
+	// a: a walk with gaps of 38 and 2 ms inside, a 3 ms glitch, a clean
+	// walk; b: a hand 35 ms ahead of the body, then two clean walks.
+	feedLevels(&a, [2]int64{0, 0}, [2]int64{1000, 1}, [2]int64{1200, 0}, [2]int64{1238, 1}, [2]int64{1400, 0}, [2]int64{1402, 1}, [2]int64{1405, 0},
+		[2]int64{2000, 1}, [2]int64{2003, 0}, [2]int64{3000, 1}, [2]int64{3380, 0})
+	feedLevels(&bb, [2]int64{0, 0}, [2]int64{1100, 1}, [2]int64{1115, 0}, [2]int64{1150, 1}, [2]int64{1550, 0}, [2]int64{2850, 1}, [2]int64{3250, 0})
+	beams := [2][][2]int64{a.blocks, bb.blocks}
+	dp := proposeDebounce(bodyBlocks(beams, 40), 6)
+	formatBeamReport(&b, levelReport{Sensor: "door", OK: true, Counts: map[string]int{"entry": 5, "exit": 5}}, dp, 6, proposeBridge(beams, 45, 40), 45)
 	var stuck levelLog
 	feedLevels(&stuck, [2]int64{0, 0}, [2]int64{120, 1})
-	formatBeamReport(&b, levelReport{Sensor: "door", Problems: []string{stuckProblem("a", &stuck, 9000+3380)}, Counts: map[string]int{}}, proposeDebounce(nil, 6), 6)
+	formatBeamReport(&b, levelReport{Sensor: "door", Problems: []string{stuckProblem("a", &stuck, 9000+3380)}, Counts: map[string]int{}}, proposeDebounce(nil, 6), 6, proposeBridge([2][][2]int64{}, 45, 40), 45)
 	hp := proposeHold([]int64{5200, 1290, 1350}, 3000)
 	formatPIRReport(&b, levelReport{Sensor: "shelf-pir", OK: true, Counts: map[string]int{"stop_by": 1}}, hp, 3000)
 	mp := proposeMerge(tapGroups([]int64{500, 200, 150, 300, 40}, []int64{4000, 300, 900, 3500}, 200), 200, 80)

@@ -43,6 +43,35 @@
 // on a timer of reading time (e.g. every 100 ms) to get events promptly.
 // Events are stamped with the reading time at which they became certain.
 //
+// # Beam state machine (beam-pair)
+//
+// Each beam is clear or blocked. A block begins when the beam has stayed
+// blocked debounce_ms (electrical glitches are shorter) and ends only when
+// it has stayed clear bridge_ms: a real body clears a beam for 6-40 ms one
+// to three times while it passes (between arm and torso, a swinging bag,
+// loose clothing), so a shorter clear is the same body, while people in
+// single file leave at least a few hundred ms between them (0.45 m at
+// walking speed). A block shorter than min_block_ms in all, gaps included,
+// is a hand or an arm (8-30 ms ahead of the body), never a person: the
+// shortest body, 22 cm at 1.8 m/s, blocks a beam 120 ms. The finished
+// blocks are then paired as above, with two refinements for the edges a
+// hand or a gap can move:
+//
+//   - a block's start, for the order of the beams, is its onset: when it had
+//     been blocked 35 ms in all, less 35 ms. A hand bridged into the block
+//     moves it by its own length only, not by how far it led the body;
+//   - the two blocks' starts, or ends, may disagree with the direction by
+//     less than skew_ms (a hand bridged at one beam's edge): a person went
+//     the way both edges agree within skew_ms and their sum points to. A
+//     far-side block nested by skew_ms or more at both edges is a U-turn or
+//     a lingerer who went back, and counts nothing; keep skew_ms below the
+//     beam spacing over the fastest walker (8 cm at 1.8 m/s: 44 ms).
+//
+// Tailgaters less than about bridge_ms apart and people side by side make
+// one block on each beam and count once: a beam pair counts between one
+// per merged block and the true number of people (on the simulator never more; see
+// sim.World.Separable, and the accuracy figures in docs/PERFORMANCE.md).
+//
 // # Keys
 //
 // tof-2zone (VL53L1X, two zones along the walking direction):
