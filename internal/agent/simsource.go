@@ -34,6 +34,12 @@ type crowd struct {
 func newCrowd(sc config.SensorConfig) (*crowd, error) {
 	s := sc.Simulate
 	c := sim.DefaultConfig()
+	if s.Scenario != "" {
+		var err error
+		if c, err = sim.Scenario(s.Scenario, uint64(s.Seed)); err != nil {
+			return nil, fmt.Errorf("simulated crowd: %w", err)
+		}
+	}
 	c.Name = sc.ID
 	c.Seed = uint64(s.Seed)
 	c.DurationMs = simSegmentMs

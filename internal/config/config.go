@@ -133,6 +133,11 @@ type SimConfig struct {
 	InShare float64 `yaml:"in_share"`
 	// MountMM is the ceiling height of a simulated ToF sensor.
 	MountMM int `yaml:"mount_mm"`
+	// Scenario names a simulator doorway scenario (internal/sim, e.g.
+	// "doorway": gaps inside bodies, hands ahead, tailgaters, pairs) whose
+	// people and sensor physics the crowd follows; the keys above still
+	// set its rate, share and mount. Empty: the default doorway.
+	Scenario string `yaml:"scenario"`
 	// PassersPerMinute is, for a shelf, the people who only walk past in
 	// the aisle per minute (default 2).
 	PassersPerMinute *float64 `yaml:"passers_per_minute"`

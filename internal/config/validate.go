@@ -11,6 +11,7 @@ import (
 	"github.com/omo-edge/edge-agent/internal/aggregate"
 	"github.com/omo-edge/edge-agent/internal/detect"
 	"github.com/omo-edge/edge-agent/internal/sensor"
+	"github.com/omo-edge/edge-agent/internal/sim"
 )
 
 func slicesSort(s []string) { slices.Sort(s) }
@@ -336,6 +337,9 @@ func (c *Config) validateSim(i int) error {
 	s := c.Sensors[i].Simulate
 	key := func(k string) string { return fmt.Sprintf("sensors[%d].simulate.%s", i, k) }
 	if c.Sensors[i].Role == string(sensor.RoleShelf) {
+		if s.Scenario != "" {
+			return c.errf(key("scenario"), "only a simulated door or storefront line has a doorway scenario")
+		}
 		return c.validateSimShelf(i)
 	}
 	if s.PerMinute <= 0 || s.PerMinute > 600 {
@@ -352,6 +356,9 @@ func (c *Config) validateSim(i int) error {
 	}
 	if s.MountMM != 0 && (s.MountMM < 1800 || s.MountMM > 4000) {
 		return c.errf(key("mount_mm"), "%d: want 1800 to 4000 mm", s.MountMM)
+	}
+	if s.Scenario != "" && !slices.Contains(sim.ScenarioNames(), s.Scenario) {
+		return c.errf(key("scenario"), "%q: no such doorway scenario (known: %s)", s.Scenario, strings.Join(sim.ScenarioNames(), ", "))
 	}
 	return nil
 }
