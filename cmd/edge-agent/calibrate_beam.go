@@ -44,9 +44,9 @@ type levelLog struct {
 	level   bool
 	since   int64
 	changes int
-	spans   []int64 // completed active ("blocked", "high", "field on") spans, ms
+	spans   []int64    // completed active ("blocked", "high", "field on") spans, ms
 	blocks  [][2]int64 // the same spans as (start, end)
-	gaps    []int64 // completed inactive spans between two active ones, ms
+	gaps    []int64    // completed inactive spans between two active ones, ms
 	lastOff int64
 	seenOff bool
 }
