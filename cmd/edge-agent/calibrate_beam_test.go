@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,6 +213,22 @@ func beamWalks(gate <-chan struct{}, walks ...int) *script {
 	return s
 }
 
+// withGap clears channel ch from..to ms after the script's start (the
+// channel must be blocked then), keeping the script in time order.
+func (s *script) withGap(ch int, from, to time.Duration) *script {
+	for _, c := range []struct {
+		at time.Duration
+		v  int64
+	}{{from * time.Millisecond, 0}, {to * time.Millisecond, 1}} {
+		i := 0
+		for i < len(s.at) && s.at[i] <= c.at {
+			i++
+		}
+		s.at, s.ch, s.v = slices.Insert(s.at, i, c.at), slices.Insert(s.ch, i, ch), slices.Insert(s.v, i, c.v)
+	}
+	return s
+}
+
 // levels scripts one line: ms offsets with their levels.
 func levels(gate <-chan struct{}, steps ...[2]int64) *script {
 	s := &script{gate: gate}
@@ -312,7 +329,8 @@ func TestCalibrateLevelSensorsAgainstDaemon(t *testing.T) {
 	stuckGate := make(chan struct{})
 	tok := []byte{0x9f, 0x86, 0xd0, 0x81, 0x88, 0x4c, 0x7d, 0x65}
 	sock := startScripted(t, map[string]agent.Source{
-		"door": beamWalks(gate("door"), 0, 1, 0, 1),
+		// The first walk's body clears beam a for 40 ms (arm and torso).
+		"door": beamWalks(gate("door"), 0, 1, 0, 1).withGap(0, 200, 240),
 		// Short highs: the module's hold is 1.2 s, not the configured 3 s.
 		"shelf-pir": levels(gate("shelf-pir"), [2]int64{0, 1}, [2]int64{1250, 0}, [2]int64{1500, 1}, [2]int64{2800, 0}, [2]int64{3100, 1}, [2]int64{4300, 0}),
 		// Tap 2 flickers with a 300 ms gap, over merge_ms 200.
@@ -324,10 +342,12 @@ func TestCalibrateLevelSensorsAgainstDaemon(t *testing.T) {
 	close(gates["door"]) // the script starts 500 ms after: calibrate has subscribed
 	out, errs, code := calibrateCLI(strings.NewReader(""), false, "door", "--socket", sock, "--idle", "3500ms", "--yes")
 	if code != 0 || !strings.Contains(errs+out, "a ■ blocked") || !strings.Contains(out, "door (beam-pair): OK") ||
-		!strings.Contains(out, "debounce_ms 30") || !strings.Contains(out, "applied to the running daemon") {
+		!strings.Contains(out, "debounce_ms 30") || !strings.Contains(out, "bridge_ms 5") || !strings.Contains(out, "applied to the running daemon") {
 		t.Fatalf("beam: exit %d:\n%s%s", code, out, errs)
 	}
-	if c := calibrationOf(t, sock, "door"); c == nil || c.Params["debounce_ms"] != "30" || len(c.Params) != 1 {
+	// The 40 ms gap, as the daemon's clock saw it, + 10 ms, rounded up to 5.
+	if c := calibrationOf(t, sock, "door"); c == nil || c.Params["debounce_ms"] != "30" || len(c.Params) != 2 ||
+		c.Params["bridge_ms"] < "50" || c.Params["bridge_ms"] > "60" {
 		t.Fatalf("beam calibration %+v", c)
 	}
 

@@ -50,7 +50,7 @@ type CalibrationResult struct {
 var calibratableKeys = map[sensor.Kind][]string{
 	sensor.KindToF2Zone:    nil, // every tof-2zone key
 	sensor.KindToFPresence: nil, // every tof-presence key
-	sensor.KindBeamPair:    {"debounce_ms", "max_gap_ms"},
+	sensor.KindBeamPair:    {"debounce_ms", "max_gap_ms", "bridge_ms"},
 	sensor.KindPulse:       {"debounce_ms", "min_pulse_ms"},
 	sensor.KindPIR:         {"hold_ms"},
 	sensor.KindNFCPlate:    {"merge_ms", "min_tap_ms"},
