@@ -9,7 +9,18 @@ import (
 	"github.com/omo-edge/edge-agent/internal/sim"
 )
 
-var doorwaySeeds = flag.Int("doorway.seeds", 2, "seeds (1..n) per rate of TestDoorwayAccuracy; the full sweep of docs/PERFORMANCE.md is 8")
+var (
+	doorwaySeeds  = flag.Int("doorway.seeds", 2, "seeds (1..n) per rate of TestDoorwayAccuracy; the full sweep of docs/PERFORMANCE.md is 8")
+	doorwayStress = flag.Bool("doorway.stress", false, "TestDoorwayAccuracy also runs stress variants of the door (30 % U-turns, 30 % lingerers, no pairs) at 12 a minute, judged by the looser stress bound")
+)
+
+// doorwayCase is one world family of TestDoorwayAccuracy.
+type doorwayCase struct {
+	name, scenario string
+	rates          []float64
+	set            func(c *sim.Config)
+	stress         bool // judged by maxStressErrPct, and counting over the truth is reported, not failed
+}
 
 // doorwayRates are the arrivals (parties) per minute the real-doorway
 // scenarios are judged at; pairs make the people a little more.
@@ -20,6 +31,10 @@ const (
 	doorwayWindowMs = 5 * 60_000
 	maxTotalErrPct  = 2.0 // every hour's total, against [separable, true]
 	maxWAPEPct      = 5.0 // per 5-minute window
+	// maxStressErrPct bounds the stress variants: a door where 30 % of the
+	// people turn back, with hands and gaps moving the blocks' edges, lets a
+	// few U-turns through as crossings (see docs/PERFORMANCE.md).
+	maxStressErrPct = 5.0
 )
 
 // band is what a count is judged against: the true number of people and
@@ -95,14 +110,25 @@ func TestDoorwayAccuracy(t *testing.T) {
 	}
 	sum := map[key]*agg{}
 	var order []key
-	for _, name := range []string{"doorway", "doorway-storefront"} {
-		for _, rate := range rates {
+	cases := []doorwayCase{{name: "doorway", scenario: "doorway", rates: rates}, {name: "doorway-storefront", scenario: "doorway-storefront", rates: rates}}
+	if *doorwayStress {
+		noPairs := func(c *sim.Config) { c.PTailgate, c.PSideBySide = 0, 0 }
+		cases = append(cases,
+			doorwayCase{"doorway, 30 % u-turns", "doorway", []float64{12}, func(c *sim.Config) { noPairs(c); c.PUTurn = 0.3 }, true},
+			doorwayCase{"doorway, 30 % lingerers", "doorway", []float64{12}, func(c *sim.Config) { noPairs(c); c.PLingerCross, c.PLingerBack = 0.15, 0.15 }, true})
+	}
+	for _, dc := range cases {
+		name := dc.name
+		for _, rate := range dc.rates {
 			for seed := uint64(1); seed <= uint64(seeds); seed++ {
-				cfg, err := sim.Scenario(name, seed)
+				cfg, err := sim.Scenario(dc.scenario, seed)
 				if err != nil {
 					t.Fatal(err)
 				}
 				cfg.ArrivalsPerMin = rate
+				if dc.set != nil {
+					dc.set(&cfg)
+				}
 				w, err := sim.New(cfg)
 				if err != nil {
 					t.Fatal(err)
@@ -132,7 +158,11 @@ func TestDoorwayAccuracy(t *testing.T) {
 							if s.over {
 								a.over++
 							}
-							if s.over || s.totalErr > maxTotalErrPct || s.wape > maxWAPEPct {
+							maxErr := maxTotalErrPct
+							if dc.stress {
+								maxErr = maxStressErrPct
+							}
+							if s.over && !dc.stress || s.totalErr > maxErr || s.wape > maxWAPEPct {
 								t.Errorf("%s: true %d, separable %d, counted %d (error %.2f%%, over the people: %v); 5-min WAPE %.2f%%",
 									c.what, s.total.truth, s.total.sep, s.got, s.totalErr, s.over, s.wape)
 							}
