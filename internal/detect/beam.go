@@ -4,7 +4,7 @@ import "github.com/omo-edge/edge-agent/internal/sensor"
 
 var beamParams = []param{
 	{name: "debounce_ms", def: 6, min: 0, max: 1000,
-		doc: "a beam change counts only if the new level holds this long (filters electrical glitches)"},
+		doc: "a block begins only if the beam stays blocked this long (filters electrical glitches)"},
 	{name: "max_gap_ms", def: 100, min: 0, max: 5000,
 		doc: "how long after one beam cleared the other may first be blocked by the same person"},
 	{name: "bridge_ms", def: 45, min: 0, max: 500,
