@@ -67,10 +67,12 @@
 //     a lingerer who went back, and counts nothing; keep skew_ms below the
 //     beam spacing over the fastest walker (8 cm at 1.8 m/s: 44 ms).
 //
-// Tailgaters less than about bridge_ms apart and people side by side make
-// one block on each beam and count once: a beam pair counts between one
-// per merged block and the true number of people (on the simulator never more; see
-// sim.World.Separable, and the accuracy figures in docs/PERFORMANCE.md).
+// Tailgaters whose clear gap is shorter than bridge_ms and people side by
+// side make one block on each beam and count once: a beam pair counts
+// between one per merged block and the true number of people (see
+// sim.World.Separable). On the simulated doorways it never counts more; at
+// a door where many turn back, skew_ms lets a few U-turns through (about
+// 2 % with 30 % U-turners): docs/PERFORMANCE.md.
 //
 // # Keys
 //
