@@ -73,6 +73,9 @@ type Outbox struct {
 	dropLog      dropLog
 	ackBuf       []uint64
 	beforeCommit func() error // test seam: runs inside the tx after all writes; an error aborts it
+	// synced records the file's image after Open and each completed
+	// commit: chaos builds only (synced_chaos.go), nil otherwise.
+	synced func() error
 
 	// viewMu: Pending holds it shared for the life of its read tx; Commit
 	// holds it exclusively only to retire acks it has deleted, and to swap
@@ -123,6 +126,7 @@ func Open(path string, opts Options, log *slog.Logger) (*Outbox, error) {
 		now:       now,
 		acked:     map[uint64]struct{}{},
 		committed: make(chan struct{}),
+		synced:    syncedHook(path),
 	}
 	db, st, err := openFile(path, opts, 0)
 	if err != nil {
@@ -136,6 +140,7 @@ func Open(path string, opts Options, log *slog.Logger) (*Outbox, error) {
 	}
 	o.db = db
 	o.adopt(st)
+	o.recordSynced()
 	log.Info("buffer: outbox open", "path", path, "depth", st.depth, "bytes", st.bytes,
 		"last_seq", st.seq, "dropped", st.dropped, "check", st.checkTime.Round(time.Millisecond).String())
 	return o, nil
@@ -474,6 +479,13 @@ func (o *Outbox) commitTx(dropped uint64) (res commitResult, err error) {
 	}
 	buf := o.encBuf[:0]
 
+	if o.synced != nil {
+		// No reader sees this commit before its image is recorded, so what
+		// the publisher sends is always in the image a power cut restarts
+		// from.
+		o.viewMu.Lock()
+		defer o.viewMu.Unlock()
+	}
 	err = guard(func() error {
 		return o.db.Update(func(tx *bolt.Tx) error {
 			b := tx.Bucket(bucketRecords)
@@ -551,7 +563,20 @@ func (o *Outbox) commitTx(dropped uint64) (res commitResult, err error) {
 		})
 	})
 	o.encBuf = buf[:0]
+	if err == nil {
+		o.recordSynced()
+	}
 	return res, err
+}
+
+// recordSynced runs the chaos builds' synced-image hook.
+func (o *Outbox) recordSynced() {
+	if o.synced == nil {
+		return
+	}
+	if err := o.synced(); err != nil {
+		o.log.Error("buffer: chaos hook could not record the synced image", "path", o.path, "err", err)
+	}
 }
 
 // committedSeq is the seq to persist: the highest staged, else what the
