@@ -1,0 +1,321 @@
+// Package chaos drives the real edge-agent daemon through faults and checks
+// by message id that nothing committed was lost: SIGKILLs (restarted as
+// systemd would), broker outages, a full state filesystem (a tmpfs it
+// mounts when root) and power cuts (a restart from a torn copy of the last
+// synced outbox image, see TornImage).
+//
+// Run is the whole scenario (TestChaosIntegration, scripts/chaos.sh). Its
+// parts are there for other fault tests: BuildDaemon and Daemon (start,
+// SIGKILL, restart, status), Store (a simulated store's config), MountDisk
+// (fill and free a small filesystem), PowerCut, and the books in
+// internal/testutil/ledger (a recording subscriber, the outbox left, the
+// check).
+package chaos
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omo-edge/edge-agent/internal/agent"
+	"github.com/omo-edge/edge-agent/internal/buffer"
+	"github.com/omo-edge/edge-agent/internal/testutil/ledger"
+	"github.com/omo-edge/edge-agent/internal/testutil/mosquitto"
+)
+
+// Options configure Run. The counts are at least what happens: a kill
+// during a broker outage or on a full disk adds one.
+type Options struct {
+	Seed                                      uint64
+	Kills, PowerCuts, BrokerOutages, DiskFull int
+	// MinUp and MaxUp bound how long the daemon runs between faults.
+	MinUp, MaxUp time.Duration
+	// Race builds the daemon with the race detector.
+	Race bool
+	// Sensors is the number of simulated sensors (at least 2).
+	Sensors int
+}
+
+// DefaultOptions is the CI run's scale.
+func DefaultOptions() Options {
+	return Options{Seed: 1, Kills: 20, PowerCuts: 4, BrokerOutages: 3, DiskFull: 1,
+		MinUp: 300 * time.Millisecond, MaxUp: 1500 * time.Millisecond, Sensors: 24}
+}
+
+// Summary is what a run did and found.
+type Summary struct {
+	Seed                                      uint64
+	Kills, PowerCuts, BrokerOutages, DiskFull int
+	// DiskFullErrors counts disk-full episodes in which the daemon reported
+	// a failed commit (the fault bit), out of DiskFull.
+	DiskFullErrors int
+	// TornChunks and TornKept add up the power cuts' Tears; MetaKept counts
+	// cuts that kept the commit in flight.
+	TornChunks, TornKept, MetaKept int
+	Starts                         int
+	Elapsed                        time.Duration
+	ledger.Result
+}
+
+func (s Summary) String() string {
+	return fmt.Sprintf("chaos: seed=%d kills=%d broker_outages=%d disk_full=%d power_cuts=%d committed=%d delivered=%d in_outbox=%d lost=%d differing=%d"+
+		" (starts=%d received=%d disk_full_commit_errors=%d torn_chunks_kept=%d/%d meta_kept=%d elapsed=%s)",
+		s.Seed, s.Kills, s.BrokerOutages, s.DiskFull, s.PowerCuts, s.Committed, s.Delivered, s.InOutbox, s.Lost, s.Differing,
+		s.Starts, s.Received, s.DiskFullErrors, s.TornKept, s.TornChunks, s.MetaKept, s.Elapsed.Round(time.Second))
+}
+
+// Store is a simulated store's daemon config.
+type Store struct {
+	Broker, StateDir, Socket string
+	// Sensors: one ToF door and Sensors-1 beam pairs.
+	Sensors int
+}
+
+// YAML renders the config: 1 s windows, commits every 200 ms, fast
+// reconnects, a bound high enough that no run drops a window.
+func (s Store) YAML() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `store_id: chaos-store
+agent_id: chaos-pi
+state_dir: %q
+status_socket: %q
+log_level: warn
+window: 1s
+timezone: UTC
+clock: {require_sync: false}
+mqtt:
+  broker: %q
+  backoff_min: 100ms
+  backoff_max: 500ms
+  backlog_rate: 0
+  connect_timeout: 2s
+buffer:
+  flush_interval: 200ms
+  max_bytes: 4MiB
+sensors:
+  - id: door
+    kind: tof-2zone
+    role: entrance
+    bus: sim
+    timing_budget: 20ms
+    simulate: {seed: 7, per_minute: 40}
+`, s.StateDir, s.Socket, s.Broker)
+	for i := 1; i < max(s.Sensors, 2); i++ {
+		fmt.Fprintf(&b, `  - id: street-%d
+    kind: beam-pair
+    role: passerby
+    pins: {a: SIM_A%d, b: SIM_B%d}
+    simulate: {seed: %d, per_minute: 120}
+`, i, i, i, 8+i)
+	}
+	return b.String()
+}
+
+type fault int
+
+const (
+	faultKill fault = iota
+	faultPowerCut
+	faultBrokerOutage
+	faultDiskFull
+)
+
+// Run runs the scenario: the faults of opts in a random (seeded) order,
+// each after a random up-time, then a drain, a clean stop and the check.
+// It fails t on a lost or differing window, a daemon that did not come back
+// on its own, or a file moved aside; the summary is returned either way.
+func Run(t testing.TB, opts Options) Summary {
+	t.Helper()
+	start := time.Now()
+	sum := Summary{Seed: opts.Seed}
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x6368616f73))
+	bin := BuildDaemon(t, opts.Race)
+
+	mq := mosquitto.Start(t, mosquitto.Options{Persistent: true})
+	col := ledger.Collect(t, mq.URL(), "chaos-cloud")
+	var disk *Disk
+	stateDir := filepath.Join(t.TempDir(), "state")
+	if opts.DiskFull > 0 {
+		var ok bool
+		if disk, ok = MountDisk(t, 16<<20); ok {
+			stateDir = disk.Dir
+		} else {
+			t.Logf("chaos: not root or no mount: %d disk-full episodes skipped", opts.DiskFull)
+			opts.DiskFull = 0
+		}
+	}
+	run := t.TempDir()
+	store := Store{Broker: mq.URL(), StateDir: stateDir, Socket: filepath.Join(run, "status.sock"), Sensors: opts.Sensors}
+	cfg := filepath.Join(run, "agent.yaml")
+	if err := os.WriteFile(cfg, []byte(store.YAML()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outbox := filepath.Join(stateDir, "outbox.db")
+	synced := filepath.Join(run, "outbox.synced")
+	d := &Daemon{Bin: bin, Config: cfg, Socket: store.Socket, Log: logWriter{t},
+		Env: []string{buffer.SyncedImageEnv + "=" + synced, buffer.SyncedDelayEnv + "=60ms"}}
+	t.Cleanup(d.Kill)
+
+	var plan []fault
+	for f, n := range []int{opts.Kills, opts.PowerCuts, opts.BrokerOutages, opts.DiskFull} {
+		for range n {
+			plan = append(plan, fault(f))
+		}
+	}
+	rng.Shuffle(len(plan), func(i, j int) { plan[i], plan[j] = plan[j], plan[i] })
+	t.Logf("chaos: seed %d, %d faults: %d kills, %d power cuts, %d broker outages, %d disk-full", opts.Seed, len(plan),
+		opts.Kills, opts.PowerCuts, opts.BrokerOutages, opts.DiskFull)
+
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("chaos (seed %d): %v", opts.Seed, err)
+		}
+	}
+	up := func() time.Duration {
+		return opts.MinUp + time.Duration(rng.Int64N(int64(opts.MaxUp-opts.MinUp)+1))
+	}
+	// alive fails the run if the daemon ended on its own.
+	alive := func(when string) {
+		t.Helper()
+		if ended, err := d.Exited(); ended {
+			t.Fatalf("chaos (seed %d): the daemon exited on its own %s: %v", opts.Seed, when, err)
+		}
+	}
+	restart := func() {
+		d.Kill()
+		sum.Kills++
+		must(d.Start())
+	}
+	ready := func(what string) { must(d.WaitStatus(what, 30*time.Second, func(agent.Report) bool { return true })) }
+
+	must(d.Start())
+	ready("the first start")
+	for i, f := range plan {
+		time.Sleep(up())
+		alive(fmt.Sprintf("before fault %d", i))
+		switch f {
+		case faultKill:
+			restart()
+		case faultPowerCut:
+			if rng.IntN(4) != 0 {
+				// Mostly in the middle of a commit, not between two.
+				waitFile(synced+".pending", time.Second)
+			}
+			d.Kill()
+			tear, err := PowerCut(outbox, synced, rng)
+			must(err)
+			sum.PowerCuts++
+			sum.TornChunks += tear.Chunks
+			sum.TornKept += tear.Kept
+			if tear.MetaKept {
+				sum.MetaKept++
+			}
+			t.Logf("chaos: fault %d: power cut: %s", i, tear)
+			must(d.Start())
+		case faultBrokerOutage:
+			ready("the daemon before a broker outage")
+			pid := d.Pid()
+			mq.Stop()
+			sum.BrokerOutages++
+			time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
+			alive("during a broker outage")
+			if rng.IntN(3) == 0 {
+				restart() // a kill while the backlog waits in the outbox
+				pid = d.Pid()
+			}
+			mq.Restart()
+			must(d.WaitStatus("the daemon to reconnect after the outage", 30*time.Second,
+				func(r agent.Report) bool { return r.Broker.Connected }))
+			if d.Pid() != pid {
+				t.Fatalf("chaos: the daemon was restarted during a broker outage")
+			}
+		case faultDiskFull:
+			ready("the daemon before filling its disk")
+			pid := d.Pid()
+			// Offline, so the outbox has to grow: the case a full SD card
+			// hurts (a file with free pages inside keeps committing).
+			mq.Stop()
+			n, err := disk.Fill()
+			must(err)
+			sum.DiskFull++
+			bit := d.WaitStatus("a commit to fail on the full disk", 60*time.Second,
+				func(r agent.Report) bool { return r.Outbox.LastCommitError != "" })
+			if bit == nil {
+				sum.DiskFullErrors++
+			} else {
+				t.Logf("chaos: fault %d: disk full (filler %d bytes) but no commit failed: %v", i, n, bit)
+			}
+			time.Sleep(time.Duration(500+rng.IntN(1500)) * time.Millisecond)
+			alive("on a full disk")
+			if rng.IntN(2) == 0 {
+				restart() // and the restart finds the disk still full
+				ready("a restart on a full disk")
+				pid = d.Pid()
+			}
+			must(disk.Free())
+			mq.Restart()
+			must(d.WaitStatus("commits to succeed and the broker to be back after the disk was freed", 30*time.Second,
+				func(r agent.Report) bool { return r.Outbox.LastCommitError == "" && r.Broker.Connected }))
+			if d.Pid() != pid {
+				t.Fatalf("chaos: the daemon was restarted on a full disk")
+			}
+			t.Logf("chaos: fault %d: disk full for a while (filler %d bytes), commit failed: %v", i, n, bit == nil)
+		}
+	}
+
+	// Drain, then a clean stop, then the books.
+	must(d.WaitStatus("the backlog to drain", 60*time.Second, func(r agent.Report) bool {
+		return r.Broker.Connected && r.Outbox.Depth == 0 && r.Outbox.LastSeq > 0
+	}))
+	if err := d.Stop(); err != nil {
+		t.Fatalf("chaos: the daemon's clean stop: %v", err)
+	}
+	sum.Starts = d.Starts()
+	time.Sleep(500 * time.Millisecond) // the collector takes the last PUBLISHes
+	aside, _ := filepath.Glob(outbox + ".corrupt-*")
+	left, st, err := ledger.ReadOutbox(outbox)
+	if err == nil && len(aside) > 0 {
+		err = fmt.Errorf("the outbox was moved aside %d times: %v", len(aside), aside)
+	}
+	sum.Result = ledger.Check(col.Messages(), left, st)
+	sum.Elapsed = time.Since(start)
+	if err == nil && st.Dropped > 0 {
+		err = fmt.Errorf("%d windows dropped by the outbox bound: the run is not set up to check them", st.Dropped)
+	}
+	err = errors.Join(err, sum.Err())
+	if err != nil {
+		t.Errorf("chaos (seed %d): %v", opts.Seed, err)
+	}
+	return sum
+}
+
+// waitFile polls for path to exist, up to d.
+func waitFile(path string, d time.Duration) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		if _, err := os.Stat(path); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// logWriter logs the daemon's lines, less the reconnect attempts of every
+// outage.
+type logWriter struct{ t testing.TB }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	line := strings.TrimRight(string(p), "\n")
+	for _, noise := range []string{`msg="connect failed"`, `msg="connection lost"`, `msg="broker not reachable at start`} {
+		if strings.Contains(line, noise) {
+			return len(p), nil
+		}
+	}
+	w.t.Log(line)
+	return len(p), nil
+}
