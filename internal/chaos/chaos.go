@@ -57,16 +57,19 @@ type Summary struct {
 	// TornChunks and TornKept add up the power cuts' Tears; MetaKept counts
 	// cuts that kept the commit in flight.
 	TornChunks, TornKept, MetaKept int
-	Starts                         int
-	Elapsed                        time.Duration
+	// CommittedIDs is the number of windows read from synced images at
+	// crashes, checked by id (ledger.CheckIDs).
+	CommittedIDs int
+	Starts       int
+	Elapsed      time.Duration
 	ledger.Result
 }
 
 func (s Summary) String() string {
 	return fmt.Sprintf("chaos: seed=%d kills=%d broker_outages=%d disk_full=%d power_cuts=%d committed=%d delivered=%d in_outbox=%d lost=%d differing=%d"+
-		" (starts=%d received=%d disk_full_commit_errors=%d torn_chunks_kept=%d/%d meta_kept=%d elapsed=%s)",
+		" (starts=%d ids_checked=%d received=%d disk_full_commit_errors=%d torn_chunks_kept=%d/%d meta_kept=%d elapsed=%s)",
 		s.Seed, s.Kills, s.BrokerOutages, s.DiskFull, s.PowerCuts, s.Committed, s.Delivered, s.InOutbox, s.Lost, s.Differing,
-		s.Starts, s.Received, s.DiskFullErrors, s.TornKept, s.TornChunks, s.MetaKept, s.Elapsed.Round(time.Second))
+		s.Starts, s.CommittedIDs, s.Received, s.DiskFullErrors, s.TornKept, s.TornChunks, s.MetaKept, s.Elapsed.Round(time.Second))
 }
 
 // Store is a simulated store's daemon config.
@@ -187,8 +190,22 @@ func Run(t testing.TB, opts Options) Summary {
 			t.Fatalf("chaos (seed %d): the daemon exited on its own %s: %v", opts.Seed, when, err)
 		}
 	}
+	// committed holds, by id, every window in the synced image at the
+	// moment of a crash: durable, so it must reach the cloud or stay
+	// buffered, whatever seq it had.
+	committed := map[string]ledger.Message{}
+	scratch := t.TempDir()
+	noteSynced := func() {
+		t.Helper()
+		msgs, err := readImage(synced, scratch)
+		must(err)
+		for _, m := range msgs {
+			committed[m.ID] = m
+		}
+	}
 	restart := func() {
 		d.Kill()
+		noteSynced()
 		sum.Kills++
 		must(d.Start())
 	}
@@ -208,6 +225,7 @@ func Run(t testing.TB, opts Options) Summary {
 				waitFile(synced+".pending", time.Second)
 			}
 			d.Kill()
+			noteSynced()
 			tear, err := PowerCut(outbox, synced, rng)
 			must(err)
 			sum.PowerCuts++
@@ -283,7 +301,17 @@ func Run(t testing.TB, opts Options) Summary {
 	if err == nil && len(aside) > 0 {
 		err = fmt.Errorf("the outbox was moved aside %d times: %v", len(aside), aside)
 	}
-	sum.Result = ledger.Check(col.Messages(), left, st)
+	delivered := col.Messages()
+	sum.Result = ledger.Check(delivered, left, st)
+	var ids []ledger.Message
+	for _, m := range committed {
+		ids = append(ids, m)
+	}
+	lost, differing, problems := ledger.CheckIDs(ids, delivered, left)
+	sum.Lost += lost
+	sum.Differing += differing
+	sum.Problems = append(sum.Problems, problems...)
+	sum.CommittedIDs = len(ids)
 	sum.Elapsed = time.Since(start)
 	if err == nil && st.Dropped > 0 {
 		err = fmt.Errorf("%d windows dropped by the outbox bound: the run is not set up to check them", st.Dropped)
@@ -293,6 +321,26 @@ func Run(t testing.TB, opts Options) Summary {
 		t.Errorf("chaos (seed %d): %v", opts.Seed, err)
 	}
 	return sum
+}
+
+// readImage reads the windows of a synced outbox image (through a copy in
+// dir: Open may write); none if there is no image yet.
+func readImage(image, dir string) ([]ledger.Message, error) {
+	b, err := os.ReadFile(image)
+	if os.IsNotExist(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	cp := filepath.Join(dir, "image.db")
+	if err := os.WriteFile(cp, b, 0o600); err != nil {
+		return nil, err
+	}
+	msgs, _, err := ledger.ReadOutbox(cp)
+	if err != nil {
+		return nil, fmt.Errorf("the synced image: %w", err)
+	}
+	return msgs, nil
 }
 
 // waitFile polls for path to exist, up to d.

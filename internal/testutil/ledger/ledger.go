@@ -259,3 +259,31 @@ func CheckNothingLost(t testing.TB, delivered, left []Message, st buffer.Stats, 
 		}
 	}
 }
+
+// CheckIDs holds the windows known to have been committed (read from
+// synced outbox images, say, at the moment of a crash) against what the
+// cloud received and the outbox still holds, by id: each must be in one or
+// the other, with the same content. Unlike Check it does not rely on seqs,
+// so it also catches a committed window whose seq was handed out again.
+func CheckIDs(committed, delivered, left []Message) (lost, differing int, problems []string) {
+	have := map[string]string{}
+	for _, m := range append(append([]Message(nil), delivered...), left...) {
+		have[m.ID] = m.Body
+	}
+	for _, m := range committed {
+		body, ok := have[m.ID]
+		switch {
+		case !ok:
+			lost++
+			if lost <= 5 {
+				problems = append(problems, fmt.Sprintf("id %s (seq %d) was committed but neither delivered nor in the outbox", m.ID, m.Seq))
+			}
+		case body != m.Body:
+			differing++
+			if differing <= 5 {
+				problems = append(problems, fmt.Sprintf("id %s was committed as\n%s\nand delivered as\n%s", m.ID, m.Body, body))
+			}
+		}
+	}
+	return lost, differing, problems
+}
