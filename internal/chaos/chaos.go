@@ -39,6 +39,8 @@ type Options struct {
 	Race bool
 	// Sensors is the number of simulated sensors (at least 2).
 	Sensors int
+	// Bin is the daemon binary to run; "" builds one (BuildDaemon).
+	Bin string
 }
 
 // DefaultOptions is the CI run's scale.
@@ -65,11 +67,33 @@ type Summary struct {
 	ledger.Result
 }
 
+// Add adds up the counts of another run (a round of scripts/chaos.sh).
+func (s *Summary) Add(o Summary) {
+	s.Kills += o.Kills
+	s.PowerCuts += o.PowerCuts
+	s.BrokerOutages += o.BrokerOutages
+	s.DiskFull += o.DiskFull
+	s.DiskFullErrors += o.DiskFullErrors
+	s.TornChunks += o.TornChunks
+	s.TornKept += o.TornKept
+	s.MetaKept += o.MetaKept
+	s.CommittedIDs += o.CommittedIDs
+	s.Starts += o.Starts
+	s.Elapsed += o.Elapsed
+	s.Committed += o.Committed
+	s.Delivered += o.Delivered
+	s.Received += o.Received
+	s.InOutbox += o.InOutbox
+	s.Lost += o.Lost
+	s.Differing += o.Differing
+	s.Problems = append(s.Problems, o.Problems...)
+}
+
 func (s Summary) String() string {
-	return fmt.Sprintf("chaos: seed=%d kills=%d broker_outages=%d disk_full=%d power_cuts=%d committed=%d delivered=%d in_outbox=%d lost=%d differing=%d"+
-		" (starts=%d ids_checked=%d received=%d disk_full_commit_errors=%d torn_chunks_kept=%d/%d meta_kept=%d elapsed=%s)",
-		s.Seed, s.Kills, s.BrokerOutages, s.DiskFull, s.PowerCuts, s.Committed, s.Delivered, s.InOutbox, s.Lost, s.Differing,
-		s.Starts, s.CommittedIDs, s.Received, s.DiskFullErrors, s.TornKept, s.TornChunks, s.MetaKept, s.Elapsed.Round(time.Second))
+	return fmt.Sprintf("chaos: kills=%d broker_outages=%d disk_full=%d power_cuts=%d committed=%d delivered=%d in_outbox=%d lost=%d differing=%d"+
+		" (seed=%d starts=%d ids_checked=%d received=%d disk_full_commit_errors=%d torn_chunks_kept=%d/%d meta_kept=%d elapsed=%s)",
+		s.Kills, s.BrokerOutages, s.DiskFull, s.PowerCuts, s.Committed, s.Delivered, s.InOutbox, s.Lost, s.Differing,
+		s.Seed, s.Starts, s.CommittedIDs, s.Received, s.DiskFullErrors, s.TornKept, s.TornChunks, s.MetaKept, s.Elapsed.Round(time.Second))
 }
 
 // Store is a simulated store's daemon config.
@@ -137,7 +161,10 @@ func Run(t testing.TB, opts Options) Summary {
 	start := time.Now()
 	sum := Summary{Seed: opts.Seed}
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x6368616f73))
-	bin := BuildDaemon(t, opts.Race)
+	bin := opts.Bin
+	if bin == "" {
+		bin = BuildDaemon(t, opts.Race)
+	}
 
 	mq := mosquitto.Start(t, mosquitto.Options{Persistent: true})
 	col := ledger.Collect(t, mq.URL(), "chaos-cloud")
@@ -161,7 +188,7 @@ func Run(t testing.TB, opts Options) Summary {
 	outbox := filepath.Join(stateDir, "outbox.db")
 	synced := filepath.Join(run, "outbox.synced")
 	d := &Daemon{Bin: bin, Config: cfg, Socket: store.Socket, Log: logWriter{t},
-		Env: []string{buffer.SyncedImageEnv + "=" + synced, buffer.SyncedDelayEnv + "=60ms"}}
+		Env: []string{buffer.SyncedImageEnv + "=" + synced, buffer.SyncedDelayEnv + "=100ms"}}
 	t.Cleanup(d.Kill)
 
 	var plan []fault
@@ -205,6 +232,7 @@ func Run(t testing.TB, opts Options) Summary {
 	}
 	restart := func() {
 		d.Kill()
+		clearPending(synced)
 		noteSynced()
 		sum.Kills++
 		must(d.Start())
@@ -220,11 +248,18 @@ func Run(t testing.TB, opts Options) Summary {
 		case faultKill:
 			restart()
 		case faultPowerCut:
-			if rng.IntN(4) != 0 {
-				// Mostly in the middle of a commit, not between two.
+			switch rng.IntN(4) {
+			case 0: // anywhere
+			case 1: // in the middle of a commit, not between two
 				waitFile(synced+".pending", time.Second)
+			default:
+				// While a commit syncs and the cloud just got a message: the
+				// moment a record published before it was durable would be
+				// taken back.
+				inSyncWithDelivery(synced+".pending", col, 3*time.Second)
 			}
 			d.Kill()
+			clearPending(synced)
 			noteSynced()
 			tear, err := PowerCut(outbox, synced, rng)
 			must(err)
@@ -342,6 +377,31 @@ func readImage(image, dir string) ([]ledger.Message, error) {
 	}
 	return msgs, nil
 }
+
+// inSyncWithDelivery returns once a message reaches the collector while
+// the pending file exists (a commit's image not yet recorded), or after d.
+func inSyncWithDelivery(pending string, col *ledger.Collector, d time.Duration) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		if !waitFile(pending, time.Until(end)) {
+			return false
+		}
+		n := col.Len()
+		for {
+			if _, err := os.Stat(pending); err != nil {
+				break
+			}
+			if col.Len() > n {
+				return true
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return false
+}
+
+// clearPending removes the marker a process killed in a commit's sync
+// left, so the next one's commits are told apart.
+func clearPending(synced string) { _ = os.Remove(synced + ".pending") }
 
 // waitFile polls for path to exist, up to d.
 func waitFile(path string, d time.Duration) bool {

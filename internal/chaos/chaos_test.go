@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"flag"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -13,6 +14,7 @@ var (
 	cuts     = flag.Int("chaos.power-cuts", DefaultOptions().PowerCuts, "power cuts")
 	outages  = flag.Int("chaos.broker-outages", DefaultOptions().BrokerOutages, "broker outages")
 	diskFull = flag.Int("chaos.disk-full", DefaultOptions().DiskFull, "disk-full episodes (root only)")
+	rounds   = flag.Int("chaos.rounds", 1, "runs, each on a fresh state directory and broker, with the counts split among them")
 )
 
 // The real daemon under SIGKILLs, power cuts, broker outages and a full
@@ -27,9 +29,30 @@ func TestChaosIntegration(t *testing.T) {
 	if opts.Seed == 0 {
 		opts.Seed = uint64(time.Now().UnixNano())
 	}
-	opts.Kills, opts.PowerCuts, opts.BrokerOutages, opts.DiskFull = *kills, *cuts, *outages, *diskFull
 	opts.Race = raceEnabled
-	sum := Run(t, opts)
+	n := max(*rounds, 1)
+	opts.Bin = BuildDaemon(t, opts.Race)
+	total := Summary{Seed: opts.Seed}
+	for r := range n {
+		o := opts
+		o.Seed = opts.Seed + uint64(r)
+		// Each round gets its share; the first takes the remainders.
+		share := func(total int) int {
+			if r == 0 {
+				return total - total/n*(n-1)
+			}
+			return total / n
+		}
+		o.Kills, o.PowerCuts, o.BrokerOutages, o.DiskFull = share(*kills), share(*cuts), share(*outages), share(*diskFull)
+		t.Run(fmt.Sprintf("round-%d", r), func(t *testing.T) {
+			sum := Run(t, o)
+			t.Log(sum)
+			total.Add(sum)
+		})
+		if t.Failed() {
+			break
+		}
+	}
 	// The line scripts/chaos.sh prints; rerun a failure with -chaos.seed.
-	t.Log(sum)
+	t.Log(total)
 }
