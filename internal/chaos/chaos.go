@@ -256,7 +256,9 @@ func Run(t testing.TB, opts Options) Summary {
 				// While a commit syncs and the cloud just got a message: the
 				// moment a record published before it was durable would be
 				// taken back.
-				inSyncWithDelivery(synced+".pending", col, 3*time.Second)
+				if !inSyncWithDelivery(synced+".pending", col, 3*time.Second) {
+					waitFile(synced+".pending", time.Second)
+				}
 			}
 			d.Kill()
 			clearPending(synced)

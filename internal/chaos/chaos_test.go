@@ -55,4 +55,7 @@ func TestChaosIntegration(t *testing.T) {
 	}
 	// The line scripts/chaos.sh prints; rerun a failure with -chaos.seed.
 	t.Log(total)
+	if total.DiskFull > 0 && total.DiskFullErrors == 0 {
+		t.Error("no disk-full episode made a commit fail: the fault never bit")
+	}
 }
