@@ -16,6 +16,7 @@ import (
 	"github.com/omo-edge/edge-agent/internal/buffer"
 	"github.com/omo-edge/edge-agent/internal/config"
 	"github.com/omo-edge/edge-agent/internal/testutil/ledger"
+	"github.com/omo-edge/edge-agent/internal/testutil/simstore"
 )
 
 // childEnv names the config a re-executed test binary runs as a daemon
@@ -55,36 +56,7 @@ func runChild(path string) int {
 
 // simStoreYAML is a small simulated store with fast windows.
 func simStoreYAML(brokerURL, stateDir, extra string) string {
-	return fmt.Sprintf(`store_id: test-store
-agent_id: test-pi
-state_dir: %q
-status_socket: %q
-log_level: warn
-window: 1s
-timezone: UTC
-clock: {require_sync: false}
-mqtt:
-  broker: %q
-  backoff_min: 100ms
-  backoff_max: 500ms
-  backlog_rate: 0
-  connect_timeout: 2s
-buffer:
-  flush_interval: 200ms
-%s
-sensors:
-  - id: door
-    kind: tof-2zone
-    role: entrance
-    bus: sim
-    timing_budget: 20ms
-    simulate: {seed: 7, per_minute: 40}
-  - id: street
-    kind: beam-pair
-    role: passerby
-    pins: {a: SIM_A, b: SIM_B}
-    simulate: {seed: 8, per_minute: 120}
-`, stateDir, filepath.Join(stateDir, "status.sock"), brokerURL, extra)
+	return simstore.Config{Broker: brokerURL, StateDir: stateDir, Extra: extra}.YAML()
 }
 
 func loadConfig(t *testing.T, yaml string) *config.Config {

@@ -6,10 +6,10 @@
 //
 // Run is the whole scenario (TestChaosIntegration, scripts/chaos.sh). Its
 // parts are there for other fault tests: BuildDaemon and Daemon (start,
-// SIGKILL, restart, status), Store (a simulated store's config), MountDisk
-// (fill and free a small filesystem), PowerCut, and the books in
+// SIGKILL, restart, status), MountDisk
+// (fill and free a small filesystem), PowerCut, the books in
 // internal/testutil/ledger (a recording subscriber, the outbox left, the
-// check).
+// check) and the store's config in internal/testutil/simstore.
 package chaos
 
 import (
@@ -26,6 +26,7 @@ import (
 	"github.com/omo-edge/edge-agent/internal/buffer"
 	"github.com/omo-edge/edge-agent/internal/testutil/ledger"
 	"github.com/omo-edge/edge-agent/internal/testutil/mosquitto"
+	"github.com/omo-edge/edge-agent/internal/testutil/simstore"
 )
 
 // Options configure Run. The counts are at least what happens: a kill
@@ -96,53 +97,6 @@ func (s Summary) String() string {
 		s.Seed, s.Starts, s.CommittedIDs, s.Received, s.DiskFullErrors, s.TornKept, s.TornChunks, s.MetaKept, s.Elapsed.Round(time.Second))
 }
 
-// Store is a simulated store's daemon config.
-type Store struct {
-	Broker, StateDir, Socket string
-	// Sensors: one ToF door and Sensors-1 beam pairs.
-	Sensors int
-}
-
-// YAML renders the config: 1 s windows, commits every 200 ms, fast
-// reconnects, a bound high enough that no run drops a window.
-func (s Store) YAML() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `store_id: chaos-store
-agent_id: chaos-pi
-state_dir: %q
-status_socket: %q
-log_level: warn
-window: 1s
-timezone: UTC
-clock: {require_sync: false}
-mqtt:
-  broker: %q
-  backoff_min: 100ms
-  backoff_max: 500ms
-  backlog_rate: 0
-  connect_timeout: 2s
-buffer:
-  flush_interval: 200ms
-  max_bytes: 4MiB
-sensors:
-  - id: door
-    kind: tof-2zone
-    role: entrance
-    bus: sim
-    timing_budget: 20ms
-    simulate: {seed: 7, per_minute: 40}
-`, s.StateDir, s.Socket, s.Broker)
-	for i := 1; i < max(s.Sensors, 2); i++ {
-		fmt.Fprintf(&b, `  - id: street-%d
-    kind: beam-pair
-    role: passerby
-    pins: {a: SIM_A%d, b: SIM_B%d}
-    simulate: {seed: %d, per_minute: 120}
-`, i, i, i, 8+i)
-	}
-	return b.String()
-}
-
 type fault int
 
 const (
@@ -180,7 +134,9 @@ func Run(t testing.TB, opts Options) Summary {
 		}
 	}
 	run := t.TempDir()
-	store := Store{Broker: mq.URL(), StateDir: stateDir, Socket: filepath.Join(run, "status.sock"), Sensors: opts.Sensors}
+	// A bound far above what a run buffers: no window is dropped.
+	store := simstore.Config{Broker: mq.URL(), StateDir: stateDir, Socket: filepath.Join(run, "status.sock"),
+		Extra: "  max_bytes: 4MiB\n", Sensors: opts.Sensors}
 	cfg := filepath.Join(run, "agent.yaml")
 	if err := os.WriteFile(cfg, []byte(store.YAML()), 0o600); err != nil {
 		t.Fatal(err)
