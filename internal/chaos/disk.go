@@ -69,12 +69,3 @@ func (d *Disk) Fill() (int64, error) {
 
 // Free deletes the filler.
 func (d *Disk) Free() error { return os.Remove(d.filler) }
-
-// Avail is the free space left.
-func (d *Disk) Avail() (int64, error) {
-	var s syscall.Statfs_t
-	if err := syscall.Statfs(d.Dir, &s); err != nil {
-		return 0, err
-	}
-	return int64(s.Bavail) * s.Bsize, nil
-}
