@@ -177,12 +177,16 @@ func Run(t testing.TB, opts Options) Summary {
 	// moment of a crash: durable, so it must reach the cloud or stay
 	// buffered, whatever seq it had.
 	committed := map[string]ledger.Message{}
+	var imageDiffers []string // an id two synced images hold with other contents
 	scratch := t.TempDir()
 	noteSynced := func() {
 		t.Helper()
 		msgs, err := readImage(synced, scratch)
 		must(err)
 		for _, m := range msgs {
+			if prev, ok := committed[m.ID]; ok && prev.Body != m.Body {
+				imageDiffers = append(imageDiffers, fmt.Sprintf("id %s committed as\n%s\nthen as\n%s", m.ID, prev.Body, m.Body))
+			}
 			committed[m.ID] = m
 		}
 	}
@@ -304,6 +308,8 @@ func Run(t testing.TB, opts Options) Summary {
 	sum.Lost += lost
 	sum.Differing += differing
 	sum.Problems = append(sum.Problems, problems...)
+	sum.Differing += len(imageDiffers)
+	sum.Problems = append(sum.Problems, imageDiffers[:min(len(imageDiffers), 5)]...)
 	sum.CommittedIDs = len(ids)
 	sum.Elapsed = time.Since(start)
 	if err == nil && st.Dropped > 0 {
