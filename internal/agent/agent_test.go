@@ -30,7 +30,7 @@ func TestAgentPublishesSimulatedStore(t *testing.T) {
 
 	counted := func(field string) bool {
 		for _, m := range c.snapshot() {
-			if m.Type == "sensor_window" && strings.Contains(m.body, `"`+field+`":`) && !strings.Contains(m.body, `"`+field+`":0`) {
+			if m.Type == "sensor_window" && strings.Contains(m.Body, `"`+field+`":`) && !strings.Contains(m.Body, `"`+field+`":0`) {
 				return true
 			}
 		}

@@ -64,8 +64,8 @@ func TestAgentPublishesShelves(t *testing.T) {
 	split := func() (shelfMsgs, storeMsgs []map[string]any) {
 		for _, m := range c.snapshot() {
 			var v map[string]any
-			if json.Unmarshal([]byte(m.body), &v) != nil {
-				t.Fatalf("not JSON: %s", m.body)
+			if json.Unmarshal([]byte(m.Body), &v) != nil {
+				t.Fatalf("not JSON: %s", m.Body)
 			}
 			switch {
 			case v["type"] == "sensor_window" && v["role"] == "shelf":

@@ -73,6 +73,9 @@ type Outbox struct {
 	dropLog      dropLog
 	ackBuf       []uint64
 	beforeCommit func() error // test seam: runs inside the tx after all writes; an error aborts it
+	// synced records the file's image after Open and each completed
+	// commit: chaos builds only (synced_chaos.go), nil otherwise.
+	synced func() error
 
 	// viewMu: Pending holds it shared for the life of its read tx; Commit
 	// holds it exclusively only to retire acks it has deleted, and to swap
@@ -123,6 +126,7 @@ func Open(path string, opts Options, log *slog.Logger) (*Outbox, error) {
 		now:       now,
 		acked:     map[uint64]struct{}{},
 		committed: make(chan struct{}),
+		synced:    syncedHook(path),
 	}
 	db, st, err := openFile(path, opts, 0)
 	if err != nil {
@@ -134,8 +138,14 @@ func Open(path string, opts Options, log *slog.Logger) (*Outbox, error) {
 			return nil, err
 		}
 	}
+	// A restart after a crash in a commit's fdatasync reads that commit
+	// from the page cache: make it durable before anything is published.
+	if err := guard(db.Sync); err != nil {
+		log.Warn("buffer: fdatasync at open failed", "path", path, "err", err)
+	}
 	o.db = db
 	o.adopt(st)
+	o.recordSynced()
 	log.Info("buffer: outbox open", "path", path, "depth", st.depth, "bytes", st.bytes,
 		"last_seq", st.seq, "dropped", st.dropped, "check", st.checkTime.Round(time.Millisecond).String())
 	return o, nil
@@ -287,8 +297,16 @@ func (o *Outbox) Pending(after uint64, max int) (recs []Record, err error) {
 			c := b.Cursor()
 			o.mu.Lock()
 			defer o.mu.Unlock()
+			// Only what a returned Commit made durable: bbolt shows a commit
+			// to new readers once its meta page is written, before the
+			// fdatasync after it returns, and a power cut in between takes
+			// it back (its seqs and windows then come again, otherwise).
+			durable := o.stats.LastSeq
 			for k, v := c.Seek(seqKey(after + 1)); k != nil && len(recs) < max; k, v = c.Next() {
 				seq := binary.BigEndian.Uint64(k)
+				if seq > durable {
+					break
+				}
 				if o.isAcked(seq) {
 					continue
 				}
@@ -551,7 +569,20 @@ func (o *Outbox) commitTx(dropped uint64) (res commitResult, err error) {
 		})
 	})
 	o.encBuf = buf[:0]
+	if err == nil {
+		o.recordSynced()
+	}
 	return res, err
+}
+
+// recordSynced runs the chaos builds' synced-image hook.
+func (o *Outbox) recordSynced() {
+	if o.synced == nil {
+		return
+	}
+	if err := o.synced(); err != nil {
+		o.log.Error("buffer: chaos hook could not record the synced image", "path", o.path, "err", err)
+	}
 }
 
 // committedSeq is the seq to persist: the highest staged, else what the
