@@ -49,7 +49,7 @@ func checkSummary(t *testing.T, s *Summary, o Options) {
 	}
 }
 
-func TestFleetEmbedded(t *testing.T) {
+func TestFleetEmbeddedIntegration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a fleet run takes seconds")
 	}
