@@ -85,10 +85,8 @@ func runFleetSim(ctx context.Context, stdout, stderr io.Writer, opts *fleetSimOp
 	o := fleet.Options{Stores: opts.stores, Broker: opts.broker, Outage: opts.outage, Warmup: opts.warmup,
 		Speedup: opts.speedup, ReconnectSpread: opts.reconnectSpread, BackoffMax: opts.backoffMax,
 		BacklogRate: opts.backlogRate, Share: opts.share, Dir: opts.dir, Log: newLogger(stderr, "error")}
-	if opts.output == "text" {
-		o.Progress = func(format string, args ...any) {
-			fmt.Fprintf(stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
-		}
+	o.Progress = func(format string, args ...any) {
+		fmt.Fprintf(stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 	}
 	if opts.brokerCmd != "" {
 		if opts.broker == "" {
@@ -149,13 +147,14 @@ func printFleetSummary(w io.Writer, s *fleet.Summary) {
 	fmt.Fprintf(w, "outage              %v store time (%.1fs real)\n", time.Duration(s.OutageS*float64(time.Second)), s.OutageRealS)
 	fmt.Fprintf(w, "windows             %d committed, %d delivered, %d lost, %d duplicates, %d still in outboxes\n",
 		s.WindowsCommitted, s.WindowsDelivered, s.Lost, s.Duplicates, s.InOutbox)
+	fmt.Fprintf(w, "consumer            %d windows behind when store time froze, caught up in %.1fs\n", s.ConsumerLagAtFreeze, s.ConsumerCatchUpS)
 	fmt.Fprintf(w, "reconnects          %d over %.1fs: peak %d/s, mean %.1f/s (bound %.1f/s); %d failed attempts, peak %d/s\n",
 		s.Reconnects, s.ReconnectSpreadS, s.MaxConnectsPerS, s.MeanConnectsPerS, s.ConnectBoundPerS, s.FailedConnects, s.MaxFailedConnectsPer)
 	fmt.Fprintf(w, "drain               %.1fs after the outage (%d historical windows)\n", s.DrainS, s.HistoricalWindows)
 	fmt.Fprintf(w, "fresh windows       p50 %.2fs, p99 %.2fs, max %.2fs (%d); p99 while draining %.2fs (%d); before the outage %.2fs\n",
 		s.LiveLatencyP50S, s.LiveLatencyP99S, s.LiveLatencyMaxS, s.LiveWindows, s.DrainLiveLatencyP99S, s.DrainLiveWindows, s.BeforeLiveLatencyP99S)
-	fmt.Fprintf(w, "cost                heap %.0f MiB peak (%.0f KiB/store), %d goroutines, %.1fs CPU (%.2f cores live)",
-		float64(s.HeapPeakBytes)/(1<<20), float64(s.HeapPerStoreBytes)/1024, s.Goroutines, s.CPUS, s.CPULiveCores)
+	fmt.Fprintf(w, "cost                heap %.0f MiB before the outage (%.0f KiB/store), %.0f MiB peak, %d goroutines, %.1fs CPU (%.2f cores live)",
+		float64(s.HeapLiveBytes)/(1<<20), float64(s.HeapPerStoreBytes)/1024, float64(s.HeapPeakBytes)/(1<<20), s.Goroutines, s.CPUS, s.CPULiveCores)
 	if s.BrokerCPUS > 0 {
 		fmt.Fprintf(w, ", broker %.1fs CPU", s.BrokerCPUS)
 	}

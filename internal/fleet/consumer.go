@@ -201,7 +201,9 @@ func (c *Consumer) Subscribe(ctx context.Context, o SubscribeOptions) (stop func
 	subscribed := make(chan error, 1)
 	handler := func(_ mqtt.Client, m mqtt.Message) { c.Handle(m.Payload(), time.Now()) }
 	opts := mqtt.NewClientOptions().AddBroker(o.Broker).SetClientID(o.ClientID).
-		SetCleanSession(false).SetProtocolVersion(4).SetOrderMatters(false).
+		SetCleanSession(false).SetProtocolVersion(4).
+		SetOrderMatters(true). // Handle is quick: no goroutine per message
+
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(500 * time.Millisecond).
 		SetMaxReconnectInterval(2 * time.Second).SetKeepAlive(30 * time.Second).
 		SetDefaultPublishHandler(handler).
