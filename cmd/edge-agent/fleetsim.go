@@ -29,6 +29,7 @@ type fleetSimOptions struct {
 	backlogRate     float64
 	share           string
 	dir             string
+	idPrefix        string
 	output          string
 }
 
@@ -71,6 +72,7 @@ delivered. Figures and the plan for larger fleets: docs/FLEET.md.`,
 	f.Float64Var(&opts.backlogRate, "backlog-rate", 200, "the agents' mqtt.backlog_rate (msg/s per store)")
 	f.StringVar(&opts.share, "share", "", "subscribe the consumer as $share/<group>/... (Mosquitto 2.0 does not restore\n"+
 		"shared subscriptions after a restart: windows arriving before the consumer resubscribes are lost; docs/FLEET.md)")
+	f.StringVar(&opts.idPrefix, "id-prefix", "store", "store ids are <prefix>-0001...: one prefix per fleet-sim process on a broker")
 	f.StringVar(&opts.dir, "dir", "", "keep the stores' state here (default: a temporary directory, removed at exit)")
 	outputFlag(cmd, &opts.output)
 	return cmd
@@ -84,7 +86,7 @@ func runFleetSim(ctx context.Context, stdout, stderr io.Writer, opts *fleetSimOp
 	defer stop()
 	o := fleet.Options{Stores: opts.stores, Broker: opts.broker, Outage: opts.outage, Warmup: opts.warmup,
 		Speedup: opts.speedup, ReconnectSpread: opts.reconnectSpread, BackoffMax: opts.backoffMax,
-		BacklogRate: opts.backlogRate, Share: opts.share, Dir: opts.dir, Log: newLogger(stderr, "error")}
+		BacklogRate: opts.backlogRate, Share: opts.share, Dir: opts.dir, IDPrefix: opts.idPrefix, Log: newLogger(stderr, "error")}
 	o.Progress = func(format string, args ...any) {
 		fmt.Fprintf(stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 	}

@@ -45,6 +45,9 @@ type Options struct {
 	Share string
 	// Dir holds one directory per store (outbox, status socket).
 	Dir string
+	// IDPrefix starts the store ids (<prefix>-0001...); default "store".
+	// Give each of several fleet-sim processes on one broker its own.
+	IDPrefix string
 
 	// The agents' upstream settings (see docs/FLEET.md): defaults are the
 	// agent's own (30s, 2m, 200 msg/s).
@@ -101,6 +104,9 @@ func (o *Options) defaults() error {
 	}
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = 2*o.BackoffMax + 2*time.Minute
+	}
+	if o.IDPrefix == "" {
+		o.IDPrefix = "store"
 	}
 	if o.Progress == nil {
 		o.Progress = func(string, ...any) {}
@@ -371,8 +377,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 
 	// Count from the outboxes themselves, reopened.
 	for i := range o.Stores {
-		dir := storeDir(o.Dir, i)
-		c, err := countStore(dir, consumer, storeID(i), &o)
+		dir := o.storeDir(i)
+		c, err := countStore(dir, consumer, o.storeID(i))
 		if err != nil {
 			return nil, err
 		}
@@ -428,13 +434,13 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	return sum, drainErr
 }
 
-func storeID(i int) string               { return fmt.Sprintf("store-%04d", i+1) }
-func storeDir(root string, i int) string { return filepath.Join(root, storeID(i)) }
+func (o *Options) storeID(i int) string  { return fmt.Sprintf("%s-%04d", o.IDPrefix, i+1) }
+func (o *Options) storeDir(i int) string { return filepath.Join(o.Dir, o.storeID(i)) }
 
 // storeYAML is one store's configuration: a door counter and a storefront
 // counter (pulse outputs), the fleet's upstream settings.
 func storeYAML(i int, url string, o *Options) string {
-	dir := storeDir(o.Dir, i)
+	dir := o.storeDir(i)
 	return fmt.Sprintf(`store_id: %s
 agent_id: pi
 state_dir: %q
@@ -460,11 +466,11 @@ sensors:
     kind: pulse
     role: passerby
     pins: {pass: GPIO22}
-`, storeID(i), dir, filepath.Join(dir, "status.sock"), o.Window, url, o.BackoffMax, o.ReconnectSpread, o.BacklogRate)
+`, o.storeID(i), dir, filepath.Join(dir, "status.sock"), o.Window, url, o.BackoffMax, o.ReconnectSpread, o.BacklogRate)
 }
 
 func newStore(i int, url string, clock *Clock, log *slog.Logger, o *Options) (*store, error) {
-	id := storeID(i)
+	id := o.storeID(i)
 	cfg, err := config.Parse(id+".yaml", []byte(storeYAML(i, url, o)))
 	if err == nil {
 		err = cfg.Validate()
@@ -550,7 +556,7 @@ type storeCount struct{ committed, lost, pending, dropped uint64 }
 
 // countStore reopens a stopped store's outbox: what it committed, what is
 // still in it, and what is in neither the outbox nor the consumer's tally.
-func countStore(dir string, c *Consumer, id string, o *Options) (storeCount, error) {
+func countStore(dir string, c *Consumer, id string) (storeCount, error) {
 	var sc storeCount
 	ob, err := buffer.Open(filepath.Join(dir, "outbox.db"), buffer.DefaultOptions(), nil)
 	if err != nil {
