@@ -109,3 +109,15 @@ func TestClockAccelerates(t *testing.T) {
 		t.Error("a frozen clock moved")
 	}
 }
+
+func TestHistogramAndWindows(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	ts := []time.Time{t0, t0.Add(300 * time.Millisecond), t0.Add(2100 * time.Millisecond), t0.Add(11 * time.Second)}
+	h := histogram(ts, t0)
+	if len(h) != 12 || h[0] != 2 || h[1] != 0 || h[2] != 1 || h[11] != 1 {
+		t.Errorf("histogram %v", h)
+	}
+	if p, _ := perWindow(ts, t0, 10*time.Second); p != 3 {
+		t.Errorf("10s peak %d, want 3", p)
+	}
+}

@@ -155,10 +155,17 @@ type Summary struct {
 	// The reconnect storm after the outage, seen from the agents: connects
 	// per one-second bucket, their spread (first to last) and the bound the
 	// settings promise (2N / reconnect_spread at the head of the wave).
+	// ConnectRateHeadPerS is 2N / W, the rate at the head of the wave;
+	// ConnectBoundPerS adds three standard deviations of a one-second
+	// count (the arrivals are random: Poisson), the most one second should
+	// see. MaxConnectsPer10S smooths that noise.
 	Reconnects           int     `json:"reconnects"`
 	MaxConnectsPerS      int     `json:"max_connects_per_s"`
+	MaxConnectsPer10S    int     `json:"max_connects_per_10s"`
 	MeanConnectsPerS     float64 `json:"mean_connects_per_s"`
+	ConnectRateHeadPerS  float64 `json:"connect_rate_head_per_s"`
 	ConnectBoundPerS     float64 `json:"connect_bound_per_s"`
+	ConnectsPerS         []int   `json:"connects_per_s"` // per second after the broker started
 	ReconnectSpreadS     float64 `json:"reconnect_spread_s"`
 	FailedConnects       int     `json:"failed_connects"` // during the outage and after
 	MaxFailedConnectsPer int     `json:"max_failed_connects_per_s"`
@@ -401,7 +408,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		sum.ReconnectSpreadS = span.Seconds()
 		sum.MeanConnectsPerS = float64(len(connects)) / math.Max(span.Seconds(), 1)
 	}
-	sum.ConnectBoundPerS = 2 * float64(o.Stores) / math.Min(o.ReconnectSpread.Seconds(), o.BackoffMax.Seconds())
+	head := 2 * float64(o.Stores) / math.Min(o.ReconnectSpread.Seconds(), o.BackoffMax.Seconds())
+	sum.ConnectRateHeadPerS = head
+	sum.ConnectBoundPerS = head + 3*math.Sqrt(head)
+	sum.MaxConnectsPer10S, _ = perWindow(connects, outageEnd, 10*time.Second)
+	sum.ConnectsPerS = histogram(connects, outageEnd)
 	sum.FailedConnects = len(failsAll)
 	sum.MaxFailedConnectsPer, _ = perSecond(failures, outageEnd)
 	if p, _ := perSecond(failsAll, outageStart); p > sum.MaxFailedConnectsPer {

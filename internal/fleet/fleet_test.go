@@ -30,7 +30,7 @@ func checkSummary(t *testing.T, s *Summary, o Options) {
 	if s.Reconnects < o.Stores {
 		t.Errorf("%d reconnects after the outage, want at least one per store (%d)", s.Reconnects, o.Stores)
 	}
-	if float64(s.MaxConnectsPerS) > s.ConnectBoundPerS+3 {
+	if float64(s.MaxConnectsPerS) > s.ConnectBoundPerS {
 		t.Errorf("max %d connects/s, bound %.1f", s.MaxConnectsPerS, s.ConnectBoundPerS)
 	}
 	spread := min(o.ReconnectSpread, o.BackoffMax).Seconds()

@@ -90,15 +90,33 @@ func (t *logTap) warnings() map[string]int {
 // perSecond is the largest number of times in any one-second bucket
 // counted from t0, and the span from the first to the last.
 func perSecond(ts []time.Time, t0 time.Time) (peak int, span time.Duration) {
+	return perWindow(ts, t0, time.Second)
+}
+
+// perWindow is perSecond with buckets of width w.
+func perWindow(ts []time.Time, t0 time.Time, w time.Duration) (peak int, span time.Duration) {
 	if len(ts) == 0 {
 		return 0, 0
 	}
 	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
 	buckets := map[int64]int{}
 	for _, x := range ts {
-		b := int64(x.Sub(t0) / time.Second)
+		b := int64(x.Sub(t0) / w)
 		buckets[b]++
 		peak = max(peak, buckets[b])
 	}
 	return peak, ts[len(ts)-1].Sub(ts[0])
+}
+
+// histogram counts ts (at or after t0) per second from t0.
+func histogram(ts []time.Time, t0 time.Time) []int {
+	var h []int
+	for _, x := range ts {
+		b := int(x.Sub(t0) / time.Second)
+		for len(h) <= b {
+			h = append(h, 0)
+		}
+		h[b]++
+	}
+	return h
 }
