@@ -49,8 +49,10 @@ type Options struct {
 	// Give each of several fleet-sim processes on one broker its own.
 	IDPrefix string
 
-	// The agents' upstream settings (see docs/FLEET.md): defaults are the
-	// agent's own (30s, 2m, 200 msg/s).
+	// The agents' upstream settings (see docs/FLEET.md). ReconnectSpread
+	// means what it means to the agent (0 = no floor: the window doubles
+	// from 1 s); BackoffMax and BacklogRate default to the agent's (2m,
+	// 200 msg/s).
 	ReconnectSpread time.Duration
 	BackoffMax      time.Duration
 	BacklogRate     float64
@@ -86,9 +88,6 @@ func (o *Options) defaults() error {
 	}
 	if o.Window == 0 {
 		o.Window = time.Minute
-	}
-	if o.ReconnectSpread == 0 {
-		o.ReconnectSpread = d.ReconnectSpread
 	}
 	if o.BackoffMax == 0 {
 		o.BackoffMax = d.BackoffMax
@@ -408,9 +407,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		sum.ReconnectSpreadS = span.Seconds()
 		sum.MeanConnectsPerS = float64(len(connects)) / math.Max(span.Seconds(), 1)
 	}
-	head := 2 * float64(o.Stores) / math.Min(o.ReconnectSpread.Seconds(), o.BackoffMax.Seconds())
-	sum.ConnectRateHeadPerS = head
-	sum.ConnectBoundPerS = head + 3*math.Sqrt(head)
+	if w := min(o.ReconnectSpread, o.BackoffMax); w > 0 { // no floor, no promise
+		head := 2 * float64(o.Stores) / w.Seconds()
+		sum.ConnectRateHeadPerS = head
+		sum.ConnectBoundPerS = head + 3*math.Sqrt(head)
+	}
 	sum.MaxConnectsPer10S, _ = perWindow(connects, outageEnd, 10*time.Second)
 	sum.ConnectsPerS = histogram(connects, outageEnd)
 	sum.FailedConnects = len(failsAll)
