@@ -207,7 +207,6 @@ type Summary struct {
 
 type store struct {
 	id    string
-	cfg   *config.Config
 	a     *agent.Agent
 	done  chan struct{}
 	drain time.Time // when its backlog was acked
@@ -501,7 +500,7 @@ func newStore(i int, url string, clock *Clock, log *slog.Logger, o *Options) (*s
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", id, err)
 	}
-	return &store{id: id, cfg: cfg, a: a, done: make(chan struct{})}, nil
+	return &store{id: id, a: a, done: make(chan struct{})}, nil
 }
 
 // waitAll polls every store's report until ok holds for all, or timeout.
