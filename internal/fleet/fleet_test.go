@@ -7,6 +7,18 @@ import (
 	"time"
 )
 
+// runAndCheck runs the fleet (two minutes at most) and checks its summary.
+func runAndCheck(t *testing.T, o Options) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSummary(t, s, o)
+}
+
 // checkSummary asserts what every fleet run must show: nothing lost,
 // everything delivered, reconnects spread within the bound, fresh windows
 // within seconds while the backlog drained.
@@ -56,11 +68,5 @@ func TestFleetEmbeddedIntegration(t *testing.T) {
 	o := Options{Stores: 10, Speedup: 60, Outage: 10 * time.Minute, Warmup: 3 * time.Minute, Tail: 2 * time.Second,
 		Dir: t.TempDir(), ReconnectSpread: 3 * time.Second, BackoffMax: 3 * time.Second, BacklogRate: 200,
 		Progress: t.Logf}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s, err := Run(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkSummary(t, s, o)
+	runAndCheck(t, o)
 }

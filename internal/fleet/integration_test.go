@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -26,11 +25,5 @@ func TestFleetIntegration(t *testing.T) {
 	o := Options{Stores: 50, Speedup: 60, Outage: 10 * time.Minute, Warmup: 2 * time.Minute, Tail: time.Second,
 		Dir: t.TempDir(), Broker: b.URL(), Control: mosquittoControl{b},
 		ReconnectSpread: 4 * time.Second, BackoffMax: 4 * time.Second, BacklogRate: 200, Progress: t.Logf}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s, err := Run(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkSummary(t, s, o)
+	runAndCheck(t, o)
 }
