@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +48,9 @@ type Consumer struct {
 	// Observe, when set, is called with every first delivery of an id
 	// (not for duplicates), outside the consumer's lock.
 	Observe func(Delivery)
+	// StorePrefix, when set, keeps only the windows of stores whose id
+	// starts with it (one fleet-sim process among several on a broker).
+	StorePrefix string
 
 	mu         sync.Mutex
 	stores     map[string]*storeSeen // by store/agent
@@ -87,6 +91,9 @@ func (c *Consumer) Handle(payload []byte, at time.Time) {
 		return
 	}
 	if m.Type != aggregate.TypeSensorWindow && m.Type != aggregate.TypeStoreWindow {
+		return
+	}
+	if !strings.HasPrefix(m.Store, c.StorePrefix) {
 		return
 	}
 	end, err := time.Parse(time.RFC3339, m.WindowEnd)

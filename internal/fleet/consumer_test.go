@@ -52,6 +52,16 @@ func TestConsumerDedupesByID(t *testing.T) {
 	}
 }
 
+func TestConsumerStorePrefix(t *testing.T) {
+	c := NewConsumer()
+	c.StorePrefix = "east-"
+	c.Handle(window("east-0001", 1, 100, false), time.Now())
+	c.Handle(window("west-0001", 1, 100, false), time.Now())
+	if w, d, _, _ := c.Counts(); w != 1 || d != 1 {
+		t.Errorf("counted %d windows (%d deliveries), want only east's 1", w, d)
+	}
+}
+
 func TestFilters(t *testing.T) {
 	if f := Filters("edge-agent", ""); f[0] != "edge-agent/+/+/agg/+" || f[1] != "edge-agent/+/+/store" {
 		t.Errorf("plain filters %v", f)

@@ -226,6 +226,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	const prefix = "edge-agent"
 
 	consumer := NewConsumer()
+	consumer.StorePrefix = o.IDPrefix + "-"
 	var (
 		latMu                  gosync.Mutex
 		before, after          []float64
@@ -260,7 +261,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		defer func() { _ = e.Stop() }()
 		control, url, sum.Broker = e, e.url(), "embedded"
 	} else {
-		stop, err := consumer.Subscribe(ctx, SubscribeOptions{Broker: url, ClientID: "fleet-consumer", TopicPrefix: prefix, Share: o.Share})
+		stop, err := consumer.Subscribe(ctx, SubscribeOptions{Broker: url, ClientID: "fleet-consumer-" + o.IDPrefix, TopicPrefix: prefix, Share: o.Share})
 		if err != nil {
 			return nil, fmt.Errorf("consumer: %w", err)
 		}
