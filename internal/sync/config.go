@@ -33,8 +33,10 @@ type Config struct {
 
 	KeepAlive      time.Duration `yaml:"keep_alive"`
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
-	// BackoffMin and BackoffMax bound the reconnect delay, which doubles
-	// after each failed attempt (with jitter) and is retried forever.
+	// BackoffMin and BackoffMax bound the window the reconnect delay is
+	// drawn from (uniformly): it doubles after each failed attempt, and a
+	// broker that says it is unavailable (busy) gets BackoffMax at once.
+	// Retried forever.
 	BackoffMin time.Duration `yaml:"backoff_min"`
 	BackoffMax time.Duration `yaml:"backoff_max"`
 	// ReconnectSpread is the least window a reconnect delay is drawn from
