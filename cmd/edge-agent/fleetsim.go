@@ -153,6 +153,9 @@ func printFleetSummary(w io.Writer, s *fleet.Summary) {
 	fmt.Fprintf(w, "reconnects          %d over %.1fs: peak %d/s (bound %.1f/s), %d in 10s, mean %.1f/s (head of the wave %.1f/s); %d failed attempts, peak %d/s\n",
 		s.Reconnects, s.ReconnectSpreadS, s.MaxConnectsPerS, s.ConnectBoundPerS, s.MaxConnectsPer10S, s.MeanConnectsPerS,
 		s.ConnectRateHeadPerS, s.FailedConnects, s.MaxFailedConnectsPer)
+	if s.BrokerMaxConnectsPerS > 0 {
+		fmt.Fprintf(w, "                    the broker's log: peak %d connects in one second\n", s.BrokerMaxConnectsPerS)
+	}
 	fmt.Fprintf(w, "drain               %.1fs after the outage (%d historical windows)\n", s.DrainS, s.HistoricalWindows)
 	fmt.Fprintf(w, "fresh windows       p50 %.2fs, p99 %.2fs, max %.2fs (%d); p99 while draining %.2fs (%d); before the outage %.2fs\n",
 		s.LiveLatencyP50S, s.LiveLatencyP99S, s.LiveLatencyMaxS, s.LiveWindows, s.DrainLiveLatencyP99S, s.DrainLiveWindows, s.BeforeLiveLatencyP99S)

@@ -165,3 +165,41 @@ func procCPU(pid int) time.Duration {
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
+
+// ConnectTimes reads the broker's log for the connects it accepted at or
+// after since (Mosquitto's "New client connected ... as <id>" lines,
+// stamped to the second): the storm as the broker saw it, free of the
+// simulator's own scheduling.
+func (b *CommandBroker) ConnectTimes(since time.Time) []time.Time {
+	raw, err := os.ReadFile(b.Log)
+	if err != nil {
+		return nil
+	}
+	return mosquittoConnects(string(raw), since)
+}
+
+// mosquittoConnects parses Mosquitto log text ("<unix seconds>: New client
+// connected from <addr> as <client id> (...)") for the connects of
+// clients at or after since, whose id ends in "-pi" (the stores').
+func mosquittoConnects(log string, since time.Time) []time.Time {
+	var out []time.Time
+	for _, line := range strings.Split(log, "\n") {
+		ts, rest, ok := strings.Cut(line, ": New client connected from ")
+		if !ok {
+			continue
+		}
+		_, id, ok := strings.Cut(rest, " as ")
+		if !ok {
+			continue
+		}
+		id, _, _ = strings.Cut(id, " ")
+		sec, err := strconv.ParseInt(strings.TrimSpace(ts), 10, 64)
+		if err != nil || !strings.HasSuffix(id, "-pi") {
+			continue
+		}
+		if t := time.Unix(sec, 0); !t.Before(since.Truncate(time.Second)) {
+			out = append(out, t)
+		}
+	}
+	return out
+}

@@ -131,3 +131,18 @@ func TestHistogramAndWindows(t *testing.T) {
 		t.Errorf("10s peak %d, want 3", p)
 	}
 }
+
+func TestMosquittoConnects(t *testing.T) {
+	log := `1796419689: mosquitto version 2.0.11 starting
+1796419690: New connection from 127.0.0.1:32986 on port 42133.
+1796419690: New client connected from 127.0.0.1:32986 as store-0015-pi (p2, c1, k30).
+1796419690: New client connected from 127.0.0.1:32990 as fleet-consumer-store (p2, c0, k30).
+1796419688: New client connected from 127.0.0.1:32000 as store-0001-pi (p2, c1, k30).
+1796419691: New client connected from 127.0.0.1:32991 as store-0016-pi (p2, c1, k30).
+garbage: New client connected from x as
+`
+	ts := mosquittoConnects(log, time.Unix(1796419689, 500e6))
+	if len(ts) != 2 || ts[0].Unix() != 1796419690 || ts[1].Unix() != 1796419691 {
+		t.Errorf("connects %v, want the two stores' after the restart", ts)
+	}
+}

@@ -158,16 +158,19 @@ type Summary struct {
 	// ConnectBoundPerS adds three standard deviations of a one-second
 	// count (the arrivals are random: Poisson), the most one second should
 	// see. MaxConnectsPer10S smooths that noise.
-	Reconnects           int     `json:"reconnects"`
-	MaxConnectsPerS      int     `json:"max_connects_per_s"`
-	MaxConnectsPer10S    int     `json:"max_connects_per_10s"`
-	MeanConnectsPerS     float64 `json:"mean_connects_per_s"`
-	ConnectRateHeadPerS  float64 `json:"connect_rate_head_per_s"`
-	ConnectBoundPerS     float64 `json:"connect_bound_per_s"`
-	ConnectsPerS         []int   `json:"connects_per_s"` // per second after the broker started
-	ReconnectSpreadS     float64 `json:"reconnect_spread_s"`
-	FailedConnects       int     `json:"failed_connects"` // during the outage and after
-	MaxFailedConnectsPer int     `json:"max_failed_connects_per_s"`
+	Reconnects          int     `json:"reconnects"`
+	MaxConnectsPerS     int     `json:"max_connects_per_s"`
+	MaxConnectsPer10S   int     `json:"max_connects_per_10s"`
+	MeanConnectsPerS    float64 `json:"mean_connects_per_s"`
+	ConnectRateHeadPerS float64 `json:"connect_rate_head_per_s"`
+	ConnectBoundPerS    float64 `json:"connect_bound_per_s"`
+	ConnectsPerS        []int   `json:"connects_per_s"` // per second after the broker started
+	// BrokerMaxConnectsPerS is the peak second in the broker's own log
+	// (Mosquitto run by --broker-cmd or the tests), when there is one.
+	BrokerMaxConnectsPerS int     `json:"broker_max_connects_per_s,omitempty"`
+	ReconnectSpreadS      float64 `json:"reconnect_spread_s"`
+	FailedConnects        int     `json:"failed_connects"` // during the outage and after
+	MaxFailedConnectsPer  int     `json:"max_failed_connects_per_s"`
 
 	// DrainS is outage end → every store's backlog acked.
 	DrainS float64 `json:"drain_s"`
@@ -414,6 +417,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	sum.MaxConnectsPer10S, _ = perWindow(connects, outageEnd, 10*time.Second)
 	sum.ConnectsPerS = histogram(connects, outageEnd)
+	if cl, ok := control.(interface{ ConnectTimes(time.Time) []time.Time }); ok {
+		if ts := cl.ConnectTimes(outageEnd); len(ts) > 0 {
+			sum.BrokerMaxConnectsPerS, _ = perWindow(ts, outageEnd.Truncate(time.Second), time.Second)
+		}
+	}
 	sum.FailedConnects = len(failsAll)
 	sum.MaxFailedConnectsPer, _ = perSecond(failures, outageEnd)
 	if p, _ := perSecond(failsAll, outageStart); p > sum.MaxFailedConnectsPer {

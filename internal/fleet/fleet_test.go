@@ -8,7 +8,7 @@ import (
 )
 
 // runAndCheck runs the fleet (two minutes at most) and checks its summary.
-func runAndCheck(t *testing.T, o Options) {
+func runAndCheck(t *testing.T, o Options) *Summary {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -17,6 +17,7 @@ func runAndCheck(t *testing.T, o Options) {
 		t.Fatal(err)
 	}
 	checkSummary(t, s, o)
+	return s
 }
 
 // checkSummary asserts what every fleet run must show: nothing lost,

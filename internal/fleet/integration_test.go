@@ -13,6 +13,10 @@ type mosquittoControl struct{ b *mosquitto.Broker }
 func (m mosquittoControl) Stop() error  { m.b.Stop(); return nil }
 func (m mosquittoControl) Start() error { m.b.Restart(); return nil }
 
+func (m mosquittoControl) ConnectTimes(since time.Time) []time.Time {
+	return mosquittoConnects(m.b.Log(), since)
+}
+
 // TestFleetIntegration: 50 stores, each a real agent, against one
 // Mosquitto that goes away for 10 minutes of store time: nothing lost,
 // everything delivered once deduplicated, reconnects spread over the
@@ -25,5 +29,9 @@ func TestFleetIntegration(t *testing.T) {
 	o := Options{Stores: 50, Speedup: 60, Outage: 10 * time.Minute, Warmup: 2 * time.Minute, Tail: time.Second,
 		Dir: t.TempDir(), Broker: b.URL(), Control: mosquittoControl{b},
 		ReconnectSpread: 4 * time.Second, BackoffMax: 4 * time.Second, BacklogRate: 200, Progress: t.Logf}
-	runAndCheck(t, o)
+	s := runAndCheck(t, o)
+	// the broker saw the same spread
+	if s.BrokerMaxConnectsPerS == 0 || float64(s.BrokerMaxConnectsPerS) > s.ConnectBoundPerS {
+		t.Errorf("Mosquitto's log: peak %d connects in one second, bound %.1f", s.BrokerMaxConnectsPerS, s.ConnectBoundPerS)
+	}
 }
