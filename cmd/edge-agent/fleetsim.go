@@ -50,7 +50,7 @@ SIGTERM and restarted by fleet-sim). Exits 1 when a window was lost or not
 delivered. Figures and the plan for larger fleets: docs/FLEET.md.`,
 		Example: `  edge-agent fleet-sim --stores 100 --outage 1h
   edge-agent fleet-sim --stores 1000 --broker tcp://127.0.0.1:18830 \
-    --broker-cmd 'ulimit -n 65536; exec mosquitto -c fleet.conf' --output json
+    --broker-cmd 'ulimit -n $(ulimit -Hn); exec mosquitto -c fleet.conf' --output json
   ./scripts/fleet.sh                       # the 1,000-store case against Mosquitto`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -66,7 +66,7 @@ delivered. Figures and the plan for larger fleets: docs/FLEET.md.`,
 	f.StringVar(&opts.brokerCmd, "broker-cmd", "", "shell command that runs the --broker broker (for the outage)")
 	f.DurationVar(&opts.outage, "outage", time.Hour, "shared broker outage, store time")
 	f.DurationVar(&opts.warmup, "warmup", 10*time.Minute, "store time before the outage")
-	f.Float64Var(&opts.speedup, "speedup", 60, "store time per real time")
+	f.Float64Var(&opts.speedup, "speedup", 30, "store time per real time")
 	f.DurationVar(&opts.reconnectSpread, "reconnect-spread", 30*time.Second, "the agents' mqtt.reconnect_spread")
 	f.DurationVar(&opts.backoffMax, "backoff-max", 2*time.Minute, "the agents' mqtt.backoff_max")
 	f.Float64Var(&opts.backlogRate, "backlog-rate", 200, "the agents' mqtt.backlog_rate (msg/s per store)")

@@ -24,7 +24,7 @@ import (
 // Speedup; the others are real time.
 type Options struct {
 	Stores  int
-	Speedup float64       // store time per real time; default 60
+	Speedup float64       // store time per real time; default 30
 	Outage  time.Duration // store time the broker is away; default 1h
 	Warmup  time.Duration // store time before the outage; default 10m
 	// Tail is the real time the fleet keeps running after every outbox
@@ -75,7 +75,7 @@ type Options struct {
 func (o *Options) defaults() error {
 	d := config.Default().MQTT
 	if o.Speedup == 0 {
-		o.Speedup = 60
+		o.Speedup = 30
 	}
 	if o.Outage == 0 {
 		o.Outage = time.Hour
