@@ -161,7 +161,7 @@ func TestAgentIntegrationOutboxBound(t *testing.T) {
 	dir := t.TempDir()
 	// The cloud's persistent session exists before the outage, so what the
 	// agent sends after the broker returns is queued for it even when the
-	// agent reconnects first (its delay is drawn from [0, backoff_max]).
+	// agent reconnects first (its delay is drawn from the whole window).
 	mq := mosquitto.Start(t, mosquitto.Options{Port: atoi(t, port), Persistent: true})
 	c := collect(t, mq.URL(), "cloud-bound")
 	time.Sleep(300 * time.Millisecond) // its subscription is made on connect

@@ -250,15 +250,15 @@ func TestReconnectWindow(t *testing.T) {
 
 func TestBackoffFullJitter(t *testing.T) {
 	c := DefaultConfig()
-	c.BackoffMin, c.BackoffMax, c.ReconnectSpread = time.Second, time.Minute, 10*time.Second
-	// full jitter: uniform over [0, window], so a fleet's delays fill the
-	// whole window: a tenth of them in each tenth of it
+	c.BackoffMin, c.BackoffMax, c.ReconnectSpread = time.Millisecond, time.Minute, 10*time.Second
+	// full jitter: uniform over [backoff_min, window], so a fleet's delays
+	// fill the whole window: a tenth of them in each tenth of it
 	const n = 4000
 	var buckets [10]int
 	for range n {
 		d := c.backoff(0, false)
-		if d < 0 || d > 10*time.Second {
-			t.Fatalf("backoff = %v, want within [0, 10s]", d)
+		if d < time.Millisecond || d > 10*time.Second {
+			t.Fatalf("backoff = %v, want within [1ms, 10s]", d)
 		}
 		buckets[min(int(d/time.Second), 9)]++
 	}

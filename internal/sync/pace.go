@@ -63,9 +63,11 @@ func (c Config) reconnectWindow(n int, busy bool) time.Duration {
 }
 
 // backoff is the delay before reconnect attempt n with "full jitter":
-// uniform over the whole window, so a fleet that lost its broker at the
-// same instant comes back spread evenly over it rather than in waves
-// (N agents make about 2N/window attempts per second at most).
+// uniform over the whole window (above BackoffMin, which stays the least
+// delay), so a fleet that lost its broker at the same instant comes back
+// spread evenly over it rather than in waves (N agents make about
+// 2N/window attempts per second at most).
 func (c Config) backoff(n int, busy bool) time.Duration {
-	return rand.N(c.reconnectWindow(n, busy) + 1)
+	w := c.reconnectWindow(n, busy)
+	return c.BackoffMin + rand.N(w-c.BackoffMin+1)
 }
