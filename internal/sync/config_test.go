@@ -250,9 +250,9 @@ func TestReconnectWindow(t *testing.T) {
 
 func TestBackoffFullJitter(t *testing.T) {
 	c := DefaultConfig()
-	c.BackoffMin, c.BackoffMax, c.ReconnectSpread = time.Millisecond, time.Minute, 10*time.Second
-	// full jitter: uniform over [backoff_min, window], so a fleet's delays
-	// fill the whole window: a tenth of them in each tenth of it
+	c.BackoffMin, c.BackoffMax, c.ReconnectSpread = 2*time.Millisecond, time.Minute, 10*time.Second
+	// full jitter: uniform over [backoff_min/2, window], so a fleet's
+	// delays fill the whole window: a tenth of them in each tenth of it
 	const n = 4000
 	var buckets [10]int
 	for range n {
@@ -266,6 +266,19 @@ func TestBackoffFullJitter(t *testing.T) {
 		if b < n/10*7/10 || b > n/10*13/10 {
 			t.Errorf("second %d of the window holds %d of %d delays, want about %d", i, b, n, n/10)
 		}
+	}
+	// the first attempt without a spread: never at once, never in step
+	c.BackoffMin, c.ReconnectSpread = time.Second, 0
+	seen := map[time.Duration]bool{}
+	for range 100 {
+		d := c.backoff(0, false)
+		if d < 500*time.Millisecond || d > time.Second {
+			t.Fatalf("first backoff = %v, want within [0.5s, 1s]", d)
+		}
+		seen[d] = true
+	}
+	if len(seen) < 50 {
+		t.Errorf("100 first delays take %d values: agents would retry in step", len(seen))
 	}
 }
 

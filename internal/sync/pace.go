@@ -63,11 +63,13 @@ func (c Config) reconnectWindow(n int, busy bool) time.Duration {
 }
 
 // backoff is the delay before reconnect attempt n with "full jitter":
-// uniform over the whole window (above BackoffMin, which stays the least
-// delay), so a fleet that lost its broker at the same instant comes back
-// spread evenly over it rather than in waves (N agents make about
-// 2N/window attempts per second at most).
+// uniform over the whole window above half of BackoffMin (never an
+// immediate retry, and at the first attempt still a spread), so a fleet
+// that lost its broker at the same instant comes back spread evenly over
+// the window rather than in waves (N agents make about 2N/window attempts
+// per second at most).
 func (c Config) backoff(n int, busy bool) time.Duration {
 	w := c.reconnectWindow(n, busy)
-	return c.BackoffMin + rand.N(w-c.BackoffMin+1)
+	floor := c.BackoffMin / 2
+	return floor + rand.N(w-floor+1)
 }
