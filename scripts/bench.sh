@@ -2,15 +2,20 @@
 # Reruns the figures of docs/PERFORMANCE.md on this machine.
 #   scripts/bench.sh            all Go benchmarks + the daemon's RSS and fsyncs
 #   scripts/bench.sh rss        only the daemon measurement
+#   scripts/bench.sh fleet [N]  the fleet run of docs/FLEET.md (scripts/fleet.sh)
 # Needs mosquitto for the drain benchmark and the daemon measurement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 export PATH=$PATH:/usr/sbin
+if [ "$what" = fleet ]; then
+  shift
+  exec scripts/fleet.sh "$@"
+fi
 
 if [ "$what" = all ]; then
   go test -run '^$' -bench . -benchmem -benchtime 2s \
-    ./cmd/edge-agent ./internal/trace ./internal/detect ./internal/buffer ./internal/sync 2>&1 |
+    ./cmd/edge-agent ./internal/trace ./internal/detect ./internal/buffer ./internal/sync ./internal/fleet 2>    ./cmd/edge-agent ./internal/trace ./internal/detect ./internal/buffer ./internal/sync 2>&1 |1 |
     grep -E '^(Benchmark|ok|FAIL|---)' || true
 fi
 

@@ -32,6 +32,7 @@ buffers them durably and publishes them over MQTT.`,
 		newPlateCmd(),
 		newBufferCmd(),
 		newProbeCmd(),
+		newFleetSimCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -159,6 +159,13 @@ func TestAgentIntegrationOutboxBound(t *testing.T) {
 	port := freePort(t)
 	url := "tcp://127.0.0.1:" + port
 	dir := t.TempDir()
+	// The cloud's persistent session exists before the outage, so what the
+	// agent sends after the broker returns is queued for it even when the
+	// agent reconnects first (its delay is drawn from the whole window).
+	mq := mosquitto.Start(t, mosquitto.Options{Port: atoi(t, port), Persistent: true})
+	c := collect(t, mq.URL(), "cloud-bound")
+	time.Sleep(300 * time.Millisecond) // its subscription is made on connect
+	mq.Stop()
 	extra := "  max_bytes: 16KiB\n"
 	cfg := loadConfig(t, strings.Replace(simStoreYAML(url, dir, ""), "buffer:\n", "buffer:\n"+extra, 1))
 	a, stop := runAgent(t, cfg)
@@ -167,8 +174,7 @@ func TestAgentIntegrationOutboxBound(t *testing.T) {
 	if r.Outbox.Bytes > 16<<10 {
 		t.Fatalf("outbox holds %d bytes, over its 16KiB bound", r.Outbox.Bytes)
 	}
-	mq := mosquitto.Start(t, mosquitto.Options{Port: atoi(t, port), Persistent: true})
-	c := collect(t, mq.URL(), "cloud-bound")
+	mq.Restart()
 	waitFor(t, "the rest to drain", 30*time.Second, func() bool {
 		r := a.Report()
 		return r.Broker.Connected && r.Outbox.Depth == 0

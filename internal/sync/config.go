@@ -33,10 +33,19 @@ type Config struct {
 
 	KeepAlive      time.Duration `yaml:"keep_alive"`
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
-	// BackoffMin and BackoffMax bound the reconnect delay, which doubles
-	// after each failed attempt (with jitter) and is retried forever.
+	// BackoffMin and BackoffMax bound the window the reconnect delay is
+	// drawn from (uniformly): it doubles after each failed attempt, and a
+	// broker that says it is unavailable (busy) gets BackoffMax at once.
+	// Retried forever.
 	BackoffMin time.Duration `yaml:"backoff_min"`
 	BackoffMax time.Duration `yaml:"backoff_max"`
+	// ReconnectSpread is the least window a reconnect delay is drawn from
+	// (uniformly, "full jitter"), even the first one after a lost
+	// connection: a fleet of N agents that lost one broker together comes
+	// back at about N/ReconnectSpread connects per second on average
+	// (2N/ReconnectSpread at the start of the wave). Capped at BackoffMax;
+	// 0 = no floor.
+	ReconnectSpread time.Duration `yaml:"reconnect_spread"`
 	// MaxInflight is how many QoS 1 publishes may await their PUBACK at once.
 	MaxInflight int `yaml:"max_inflight"`
 	// BacklogRate limits the drain of records that were already stored when
@@ -69,16 +78,17 @@ type TLSConfig struct {
 // be set.
 func DefaultConfig() Config {
 	return Config{
-		TopicPrefix:    "edge-agent",
-		KeepAlive:      30 * time.Second,
-		ConnectTimeout: 10 * time.Second,
-		BackoffMin:     time.Second,
-		BackoffMax:     2 * time.Minute,
-		MaxInflight:    1000,
-		BacklogRate:    200,
-		BatchSize:      500,
-		HealthInterval: time.Minute,
-		CommandTimeout: 10 * time.Second,
+		TopicPrefix:     "edge-agent",
+		KeepAlive:       30 * time.Second,
+		ConnectTimeout:  10 * time.Second,
+		BackoffMin:      time.Second,
+		BackoffMax:      2 * time.Minute,
+		ReconnectSpread: 30 * time.Second,
+		MaxInflight:     1000,
+		BacklogRate:     200,
+		BatchSize:       500,
+		HealthInterval:  time.Minute,
+		CommandTimeout:  10 * time.Second,
 	}
 }
 
@@ -127,6 +137,9 @@ func (c Config) Validate() error {
 	}
 	if c.KeepAlive < time.Second {
 		return fmt.Errorf("keep_alive: must be at least 1s, got %v", c.KeepAlive)
+	}
+	if c.ReconnectSpread < 0 {
+		return fmt.Errorf("reconnect_spread: must be >= 0 (0 = no floor), got %v", c.ReconnectSpread)
 	}
 	if c.BackoffMax < c.BackoffMin {
 		return fmt.Errorf("backoff_max: %v is less than backoff_min %v", c.BackoffMax, c.BackoffMin)

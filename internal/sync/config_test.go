@@ -3,11 +3,14 @@ package sync
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eclipse/paho.mqtt.golang/packets"
 
 	"github.com/omo-edge/edge-agent/internal/testutil/mosquitto"
 	"go.yaml.in/yaml/v3"
@@ -42,6 +45,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{func(c *Config) { c.TLS.CertFile = "c.pem" }, "cert_file and key_file"},
 		{func(c *Config) { c.KeepAlive = 0 }, "keep_alive"},
 		{func(c *Config) { c.BackoffMax = time.Millisecond }, "backoff_max"},
+		{func(c *Config) { c.ReconnectSpread = -time.Second }, "reconnect_spread"},
 		{func(c *Config) { c.MaxInflight = 70000 }, "max_inflight"},
 		{func(c *Config) { c.BacklogRate = -1 }, "backlog_rate"},
 		{func(c *Config) { c.BatchSize = 0 }, "batch_size"},
@@ -216,12 +220,80 @@ func TestLimiterAndBackoff(t *testing.T) {
 	if d := newLimiter(0, t0).delay(t0); d != 0 {
 		t.Errorf("unlimited: %v", d)
 	}
-	for n, want := range map[int]time.Duration{0: time.Second, 1: 2 * time.Second, 3: 8 * time.Second, 10: 60 * time.Second, 100: 60 * time.Second} {
-		for i := 0; i < 20; i++ {
-			d := backoff(n, time.Second, time.Minute)
-			if d < want/2 || d > want {
-				t.Fatalf("backoff(%d) = %v, want in [%v, %v]", n, d, want/2, want)
-			}
+}
+
+func TestReconnectWindow(t *testing.T) {
+	c := DefaultConfig()
+	c.BackoffMin, c.BackoffMax, c.ReconnectSpread = time.Second, time.Minute, 0
+	for n, want := range map[int]time.Duration{0: time.Second, 1: 2 * time.Second, 3: 8 * time.Second, 10: time.Minute, 100: time.Minute} {
+		if w := c.reconnectWindow(n, false); w != want {
+			t.Errorf("window(%d) = %v, want %v", n, w, want)
+		}
+	}
+	// a busy broker gets the whole window at once
+	if w := c.reconnectWindow(0, true); w != time.Minute {
+		t.Errorf("busy window = %v, want 1m", w)
+	}
+	// the spread is a floor for every attempt, the first after a loss too
+	c.ReconnectSpread = 20 * time.Second
+	for n, want := range map[int]time.Duration{0: 20 * time.Second, 4: 20 * time.Second, 5: 32 * time.Second, 9: time.Minute} {
+		if w := c.reconnectWindow(n, false); w != want {
+			t.Errorf("spread window(%d) = %v, want %v", n, w, want)
+		}
+	}
+	// and is capped by backoff_max
+	c.ReconnectSpread = time.Hour
+	if w := c.reconnectWindow(0, false); w != time.Minute {
+		t.Errorf("capped spread = %v, want 1m", w)
+	}
+}
+
+func TestBackoffFullJitter(t *testing.T) {
+	c := DefaultConfig()
+	c.BackoffMin, c.BackoffMax, c.ReconnectSpread = 2*time.Millisecond, time.Minute, 10*time.Second
+	// full jitter: uniform over [backoff_min/2, window], so a fleet's
+	// delays fill the whole window: a tenth of them in each tenth of it
+	const n = 4000
+	var buckets [10]int
+	for range n {
+		d := c.backoff(0, false)
+		if d < time.Millisecond || d > 10*time.Second {
+			t.Fatalf("backoff = %v, want within [1ms, 10s]", d)
+		}
+		buckets[min(int(d/time.Second), 9)]++
+	}
+	for i, b := range buckets {
+		if b < n/10*7/10 || b > n/10*13/10 {
+			t.Errorf("second %d of the window holds %d of %d delays, want about %d", i, b, n, n/10)
+		}
+	}
+	// the first attempt without a spread: never at once, never in step
+	c.BackoffMin, c.ReconnectSpread = time.Second, 0
+	seen := map[time.Duration]bool{}
+	for range 100 {
+		d := c.backoff(0, false)
+		if d < 500*time.Millisecond || d > time.Second {
+			t.Fatalf("first backoff = %v, want within [0.5s, 1s]", d)
+		}
+		seen[d] = true
+	}
+	if len(seen) < 50 {
+		t.Errorf("100 first delays take %d values: agents would retry in step", len(seen))
+	}
+}
+
+func TestBusy(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{classify("b", packets.ErrorRefusedServerUnavailable, false, false), true},
+		{classify("b", errors.New("unknown CONNACK code 0x97"), false, false), true},
+		{classify("b", packets.ErrorRefusedNotAuthorised, false, false), false},
+		{classify("b", packets.ErrorNetworkError, false, false), false},
+	} {
+		if got := Busy(tc.err); got != tc.want {
+			t.Errorf("Busy(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
 }

@@ -27,6 +27,8 @@
 // Errors. New rejects a bad configuration and unreadable files, naming the
 // field or file. Check makes one connection attempt: Permanent(err) tells
 // refused credentials and TLS failures (fix the configuration) from an
-// unreachable broker (keep buffering). Run reconnects forever with capped,
-// jittered exponential backoff.
+// unreachable broker (keep buffering). Run reconnects forever with capped
+// exponential backoff and full jitter, never inside less than
+// ReconnectSpread, so that a fleet that lost its broker together does not
+// come back together (docs/FLEET.md); Busy(err) refusals wait BackoffMax.
 package sync

@@ -62,6 +62,16 @@ func Permanent(err error) bool {
 	return false
 }
 
+// Busy reports whether err is a broker's refusal that says "not now"
+// rather than "never": CONNACK 3 (server unavailable, which is also what a
+// broker answers an MQTT 3.1.1 client for the MQTT 5 reasons server busy,
+// quota exceeded and connection rate exceeded) or a return code MQTT 3.1.1
+// does not define. The publisher then waits a whole backoff_max window
+// instead of hammering a broker that is shedding load.
+func Busy(err error) bool {
+	return errors.Is(err, ErrServerUnavailable) || errors.Is(err, errConnectionRejected)
+}
+
 // classify turns a paho connect error into a ConnectError. usesTLS and
 // clientCert say what the connection was configured with, for hints.
 func classify(broker string, err error, usesTLS, clientCert bool) *ConnectError {

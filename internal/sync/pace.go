@@ -47,17 +47,29 @@ func (l *limiter) take() {
 	}
 }
 
-// backoff is the delay before reconnect attempt n (0-based): doubling from
-// min, capped at max, with "equal jitter" (half fixed, half random) so a
-// fleet of agents does not reconnect in step after a broker restart.
-func backoff(n int, min, max time.Duration) time.Duration {
-	d := min
-	for i := 0; i < n && d < max; i++ {
-		d *= 2
+// reconnectWindow is the longest delay before reconnect attempt n
+// (0-based): doubling from BackoffMin, never below ReconnectSpread, capped
+// at BackoffMax. A broker that said it is busy (busy) gets the cap at once.
+func (c Config) reconnectWindow(n int, busy bool) time.Duration {
+	w := c.BackoffMin
+	for i := 0; i < n && w < c.BackoffMax; i++ {
+		w *= 2
 	}
-	if d > max {
-		d = max
+	if busy {
+		w = c.BackoffMax
 	}
-	half := d / 2
-	return half + rand.N(half+1)
+	w = max(w, c.ReconnectSpread)
+	return min(w, c.BackoffMax)
+}
+
+// backoff is the delay before reconnect attempt n with "full jitter":
+// uniform over the whole window above half of BackoffMin (never an
+// immediate retry, and at the first attempt still a spread), so a fleet
+// that lost its broker at the same instant comes back spread evenly over
+// the window rather than in waves (N agents make about 2N/window attempts
+// per second at most).
+func (c Config) backoff(n int, busy bool) time.Duration {
+	w := c.reconnectWindow(n, busy)
+	floor := c.BackoffMin / 2
+	return floor + rand.N(w-floor+1)
 }

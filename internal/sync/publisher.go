@@ -316,7 +316,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 				break
 			}
 			p.setError(err)
-			wait := backoff(attempt, p.cfg.BackoffMin, p.cfg.BackoffMax)
+			wait := p.cfg.backoff(attempt, Busy(err))
 			lvl := slog.LevelWarn
 			if Permanent(err) {
 				lvl = slog.LevelError
@@ -343,7 +343,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		if time.Since(start) > 10*p.cfg.BackoffMin {
 			attempt = 0
 		}
-		wait := backoff(attempt, p.cfg.BackoffMin, p.cfg.BackoffMax)
+		wait := p.cfg.backoff(attempt, false)
 		attempt++
 		p.log.Warn("connection lost", "err", err, "retry_in", wait.Round(time.Millisecond))
 		sleep(ctx, wait)
