@@ -50,8 +50,12 @@ func checkSummary(t *testing.T, s *Summary, o Options) {
 	if s.ReconnectSpreadS > spread+2 {
 		t.Errorf("reconnects spread over %.1fs, want within the %.0fs window", s.ReconnectSpreadS, spread)
 	}
-	// the connects did spread: not all in the first second
-	if o.Stores >= 20 && s.MaxConnectsPerS >= o.Stores/2 {
+	// the connects did spread: not (nearly) all in one second. The head of
+	// a full-jitter wave is about 2N/W a second by design, which for a
+	// short test window is already half the fleet, and a loaded machine
+	// bunches timers further: the rate itself is checked against the
+	// bound above, this only catches a fleet that did not spread at all.
+	if o.Stores >= 20 && s.MaxConnectsPerS >= o.Stores*4/5 {
 		t.Errorf("%d of %d stores reconnected in one second: no spread", s.MaxConnectsPerS, o.Stores)
 	}
 	if s.HistoricalWindows == 0 {
