@@ -1,0 +1,219 @@
+package agent
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/omo-edge/edge-agent/internal/testutil/mosquitto"
+	"github.com/omo-edge/edge-agent/internal/testutil/nats"
+	"github.com/omo-edge/edge-agent/internal/testutil/rabbitmq"
+)
+
+// compatBroker is one broker product under the compatibility matrix: a
+// plain MQTT listener that can be stopped and restarted, and a listener
+// that requires a client certificate.
+type compatBroker struct {
+	plain  outageBroker
+	tlsURL func(t *testing.T) (string, *mosquitto.Certs)
+}
+
+// The agent against each broker a customer runs, each started by the test
+// on its own ports (skipped when not installed): windows delivered on
+// PUBACK, an outage drained with nothing lost, the retained status and
+// the Last Will, the plate-content command path, and mutual TLS. A broker
+// is started once and shared by its subtests (RabbitMQ takes seconds to
+// boot).
+func TestAgentIntegrationBrokers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	for _, bc := range []struct {
+		name  string
+		start func(t *testing.T) compatBroker
+	}{
+		{"mosquitto", func(t *testing.T) compatBroker {
+			return compatBroker{
+				plain: mosquitto.Start(t, mosquitto.Options{Persistent: true}),
+				tlsURL: func(t *testing.T) (string, *mosquitto.Certs) {
+					b := mosquitto.Start(t, mosquitto.Options{RequireClientCert: true})
+					return b.URL(), b.Certs
+				},
+			}
+		}},
+		{"nats", func(t *testing.T) compatBroker {
+			return compatBroker{
+				plain: nats.Start(t, nats.Options{}),
+				tlsURL: func(t *testing.T) (string, *mosquitto.Certs) {
+					b := nats.Start(t, nats.Options{RequireClientCert: true})
+					return b.URL(), b.Certs
+				},
+			}
+		}},
+		{"rabbitmq", func(t *testing.T) compatBroker {
+			b := rabbitmq.Start(t)
+			return compatBroker{
+				plain:  b,
+				tlsURL: func(*testing.T) (string, *mosquitto.Certs) { return b.TLSURL(), b.Certs },
+			}
+		}},
+	} {
+		t.Run(bc.name, func(t *testing.T) {
+			b := bc.start(t)
+			t.Run("status-and-will", func(t *testing.T) { testStatusAndWill(t, b.plain.URL()) })
+			t.Run("plate-content", func(t *testing.T) { testPlateContent(t, b.plain.URL()) })
+			t.Run("outage", func(t *testing.T) { testBrokerOutage(t, b.plain) })
+			t.Run("tls", func(t *testing.T) {
+				url, certs := b.tlsURL(t)
+				testAgentTLS(t, url, certs)
+			})
+		})
+	}
+}
+
+// testStatusAndWill runs the daemon as a real process: a client that
+// subscribes later gets the retained "online"; after a SIGKILL the broker
+// publishes the Last Will and a later client gets the retained
+// "offline"; after a restart "online" again, and a clean SIGTERM leaves
+// "offline" retained.
+func testStatusAndWill(t *testing.T, url string) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "agent.yaml")
+	if err := os.WriteFile(path, []byte(simStoreYAML(url, dir, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	statusTopic := "edge-agent/test-store/test-pi/status"
+	live := newStatusWatcher(t, url, statusTopic)
+
+	d := startDaemon(t, path)
+	waitRetainedState(t, url, statusTopic, "online")
+	if !hasRetained(t, url, "edge-agent/test-store/test-pi/health") {
+		t.Error("no retained health message for a late subscriber")
+	}
+	_ = d.Process.Signal(syscall.SIGKILL)
+	_ = d.Wait()
+	waitFor(t, "the Last Will on a live subscription", 10*time.Second, func() bool { return live.last() == "offline" })
+	waitRetainedState(t, url, statusTopic, "offline")
+
+	d = startDaemon(t, path)
+	waitRetainedState(t, url, statusTopic, "online")
+	_ = d.Process.Signal(syscall.SIGTERM)
+	if err := d.Wait(); err != nil {
+		t.Fatalf("daemon after SIGTERM: %v", err)
+	}
+	waitRetainedState(t, url, statusTopic, "offline")
+}
+
+// startDaemon re-executes the test binary as the daemon (see TestMain).
+func startDaemon(t *testing.T, configPath string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+configPath)
+	cmd.Stderr = testWriter{t}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+// statusWatcher keeps the last status state seen on a live subscription.
+type statusWatcher struct {
+	states chan string
+	cur    string
+}
+
+func newStatusWatcher(t *testing.T, url, topic string) *statusWatcher {
+	w := &statusWatcher{states: make(chan string, 64)}
+	cl := mqttClient(t, url, "status-watch")
+	tok := cl.Subscribe(topic, 1, func(_ mqtt.Client, m mqtt.Message) {
+		select {
+		case w.states <- statusState(m.Payload()):
+		default:
+		}
+	})
+	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe %s: %v", topic, tok.Error())
+	}
+	return w
+}
+
+func (w *statusWatcher) last() string {
+	for {
+		select {
+		case s := <-w.states:
+			w.cur = s
+		default:
+			return w.cur
+		}
+	}
+}
+
+func statusState(payload []byte) string {
+	var s struct{ State string }
+	_ = json.Unmarshal(payload, &s)
+	return s.State
+}
+
+// retained subscribes with a fresh client and returns the retained
+// message on topic, if one arrives within a second.
+func retained(t *testing.T, url, topic string) ([]byte, bool) {
+	t.Helper()
+	cl := mqttClient(t, url, "late-subscriber")
+	defer cl.Disconnect(50)
+	got := make(chan []byte, 1)
+	tok := cl.Subscribe(topic, 1, func(_ mqtt.Client, m mqtt.Message) {
+		if m.Retained() {
+			select {
+			case got <- append([]byte(nil), m.Payload()...):
+			default:
+			}
+		}
+	})
+	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe %s: %v", topic, tok.Error())
+	}
+	select {
+	case b := <-got:
+		return b, true
+	case <-time.After(time.Second):
+		return nil, false
+	}
+}
+
+func hasRetained(t *testing.T, url, topic string) bool {
+	_, ok := retained(t, url, topic)
+	return ok
+}
+
+func waitRetainedState(t *testing.T, url, topic, want string) {
+	t.Helper()
+	waitFor(t, "retained status "+want, 20*time.Second, func() bool {
+		b, ok := retained(t, url, topic)
+		return ok && statusState(b) == want
+	})
+}
+
+// mqttClient connects a clean-session client; it disconnects at the end
+// of the test.
+func mqttClient(t *testing.T, url, id string) mqtt.Client {
+	t.Helper()
+	o := mqtt.NewClientOptions().AddBroker(url).SetClientID(id + "-" + strings.ReplaceAll(t.Name(), "/", "-")).
+		SetAutoReconnect(false).SetConnectTimeout(5 * time.Second)
+	cl := mqtt.NewClient(o)
+	if tok := cl.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect %s: %v", url, tok.Error())
+	}
+	t.Cleanup(func() { cl.Disconnect(50) })
+	return cl
+}
