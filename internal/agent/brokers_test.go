@@ -23,6 +23,16 @@ import (
 type compatBroker struct {
 	plain  outageBroker
 	tlsURL func(t *testing.T) (string, *mosquitto.Certs)
+	quirks brokerQuirks
+}
+
+// brokerQuirks are the behaviours docs/MQTT.md documents per broker; the
+// semantics subtest checks them, so the notes stay true.
+type brokerQuirks struct {
+	// dotTopic is what a subscriber to p/# sees when p/a.b/c is
+	// published: the same topic, a rewritten one, or "" when the broker
+	// closes the publisher's connection instead.
+	dotTopic string
 }
 
 // The agent against each broker a customer runs, each started by the test
@@ -41,7 +51,8 @@ func TestAgentIntegrationBrokers(t *testing.T) {
 	}{
 		{"mosquitto", func(t *testing.T) compatBroker {
 			return compatBroker{
-				plain: mosquitto.Start(t, mosquitto.Options{Persistent: true}),
+				plain:  mosquitto.Start(t, mosquitto.Options{Persistent: true}),
+				quirks: brokerQuirks{dotTopic: "p/a.b/c"},
 				tlsURL: func(t *testing.T) (string, *mosquitto.Certs) {
 					b := mosquitto.Start(t, mosquitto.Options{RequireClientCert: true})
 					return b.URL(), b.Certs
@@ -50,7 +61,8 @@ func TestAgentIntegrationBrokers(t *testing.T) {
 		}},
 		{"nats", func(t *testing.T) compatBroker {
 			return compatBroker{
-				plain: nats.Start(t, nats.Options{}),
+				plain:  nats.Start(t, nats.Options{}),
+				quirks: brokerQuirks{dotTopic: ""}, // NATS 2.9 closes the connection
 				tlsURL: func(t *testing.T) (string, *mosquitto.Certs) {
 					b := nats.Start(t, nats.Options{RequireClientCert: true})
 					return b.URL(), b.Certs
@@ -61,12 +73,14 @@ func TestAgentIntegrationBrokers(t *testing.T) {
 			b := rabbitmq.Start(t)
 			return compatBroker{
 				plain:  b,
+				quirks: brokerQuirks{dotTopic: "p/a/b/c"},
 				tlsURL: func(*testing.T) (string, *mosquitto.Certs) { return b.TLSURL(), b.Certs },
 			}
 		}},
 	} {
 		t.Run(bc.name, func(t *testing.T) {
 			b := bc.start(t)
+			t.Run("semantics", func(t *testing.T) { testBrokerQuirks(t, b.plain.URL(), b.quirks) })
 			t.Run("status-and-will", func(t *testing.T) { testStatusAndWill(t, b.plain.URL()) })
 			t.Run("plate-content", func(t *testing.T) { testPlateContent(t, b.plain.URL()) })
 			t.Run("outage", func(t *testing.T) { testBrokerOutage(t, b.plain) })
@@ -210,6 +224,79 @@ func mqttClient(t *testing.T, url, id string) mqtt.Client {
 	t.Helper()
 	o := mqtt.NewClientOptions().AddBroker(url).SetClientID(id + "-" + strings.ReplaceAll(t.Name(), "/", "-")).
 		SetAutoReconnect(false).SetConnectTimeout(5 * time.Second)
+	cl := mqtt.NewClient(o)
+	if tok := cl.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect %s: %v", url, tok.Error())
+	}
+	t.Cleanup(func() { cl.Disconnect(50) })
+	return cl
+}
+
+// testBrokerQuirks checks what differs between brokers: a second CONNECT
+// with the same client id takes the session over (the first connection is
+// closed, as MQTT 3.1.1 requires), a $share/ subscription gets messages,
+// and what a '.' in a topic level does.
+func testBrokerQuirks(t *testing.T, url string, q brokerQuirks) {
+	lost := make(chan struct{}, 1)
+	first := quirkClient(t, url, "takeover", func() { lost <- struct{}{} })
+	quirkClient(t, url, "takeover", nil)
+	select {
+	case <-lost:
+	case <-time.After(5 * time.Second):
+		t.Errorf("session takeover: the first connection is still open (connected %v)", first.IsConnected())
+	}
+
+	got := make(chan string, 16)
+	sub := quirkClient(t, url, "sub", nil)
+	for _, f := range []string{"$share/g/p/shared", "p/#"} {
+		tok := sub.Subscribe(f, 1, func(_ mqtt.Client, m mqtt.Message) { got <- m.Topic() })
+		if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("subscribe %s: %v", f, tok.Error())
+		}
+	}
+	publish := func(topic string) (closed bool) {
+		pub := quirkClient(t, url, "pub", nil)
+		tok := pub.Publish(topic, 1, false, "x")
+		return !tok.WaitTimeout(5*time.Second) || tok.Error() != nil
+	}
+	if publish("p/shared") {
+		t.Fatal("publish p/shared failed")
+	}
+	if closed := publish("p/a.b/c"); closed != (q.dotTopic == "") {
+		t.Errorf("a '.' in a topic level: connection closed %v, want %v", closed, !closed)
+	}
+	// every message on p/# arrives before a later one: a marker ends the wait
+	if publish("p/end") {
+		t.Fatal("publish p/end failed")
+	}
+	seen := map[string]int{}
+	for timeout := time.After(5 * time.Second); seen["p/end"] == 0; {
+		select {
+		case tp := <-got:
+			seen[tp]++
+		case <-timeout:
+			t.Fatalf("p/end never arrived; seen %v", seen)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	for len(got) > 0 {
+		seen[<-got]++
+	}
+	if seen["p/shared"] != 2 {
+		t.Errorf("p/shared arrived %d times, want 2 (once through $share/g/, once through p/#)", seen["p/shared"])
+	}
+	if q.dotTopic != "" && seen[q.dotTopic] != 1 {
+		t.Errorf("p/a.b/c: want it delivered as %s; seen %v", q.dotTopic, seen)
+	}
+}
+
+func quirkClient(t *testing.T, url, id string, onLost func()) mqtt.Client {
+	t.Helper()
+	o := mqtt.NewClientOptions().AddBroker(url).SetClientID("quirk-" + id).
+		SetAutoReconnect(false).SetConnectTimeout(5 * time.Second)
+	if onLost != nil {
+		o.SetConnectionLostHandler(func(mqtt.Client, error) { onLost() })
+	}
 	cl := mqtt.NewClient(o)
 	if tok := cl.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("connect %s: %v", url, tok.Error())
