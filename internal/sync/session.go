@@ -306,20 +306,24 @@ func (p *Publisher) healthPayload() (b []byte, err error) {
 // dispatchCommand runs the command handler off paho's goroutine, with a
 // bounded number running at once, recover and a timeout.
 func (p *Publisher) dispatchCommand(cl mqtt.Client, topic string, payload []byte) {
+	p.cmdStats.received.Add(1)
 	name := strings.TrimPrefix(topic, p.base+"cmd/")
 	if name == "" || name == topic {
-		p.log.Warn("command with an empty name ignored", "topic", topic)
+		p.cmdLog.Warn("command with an empty name ignored", "topic", truncateName(topic))
 		return
 	}
-	reply := func(b []byte) {
-		if b != nil {
-			cl.Publish(p.base+"reply/"+name, 1, false, b)
-		}
+	reply := func(b []byte) { p.publishReply(cl, name, b) }
+	if len(payload) > MaxCommandBytes {
+		p.cmdStats.tooLarge.Add(1)
+		p.cmdLog.Warn("command refused: payload too large", "command", truncateName(name), "bytes", len(payload))
+		reply(errorReply(name, fmt.Sprintf("payload of %d bytes refused unread: at most %d", len(payload), MaxCommandBytes)))
+		return
 	}
 	select {
 	case p.cmdSlots <- struct{}{}:
 	default:
-		p.log.Warn("command dropped: too many commands running", "command", name)
+		p.cmdStats.busy.Add(1)
+		p.cmdLog.Warn("command dropped: too many commands running", "command", truncateName(name))
 		reply(errorReply(name, "busy: too many commands running"))
 		return
 	}
@@ -329,7 +333,7 @@ func (p *Publisher) dispatchCommand(cl mqtt.Client, topic string, payload []byte
 		defer func() { <-p.cmdSlots }()
 		defer func() {
 			if r := recover(); r != nil {
-				p.log.Error("command handler panicked", "command", name, "panic", fmt.Sprint(r))
+				p.cmdLog.Error("command handler panicked", "command", truncateName(name), "panic", fmt.Sprint(r))
 				result <- errorReply(name, "handler failed")
 			}
 		}()
@@ -342,7 +346,7 @@ func (p *Publisher) dispatchCommand(cl mqtt.Client, topic string, payload []byte
 		case b := <-result:
 			reply(b)
 		case <-t.C:
-			p.log.Warn("command handler timed out", "command", name, "timeout", p.cfg.CommandTimeout)
+			p.cmdLog.Warn("command handler timed out", "command", truncateName(name), "timeout", p.cfg.CommandTimeout)
 			reply(errorReply(name, "timeout"))
 		}
 	}()
