@@ -150,7 +150,7 @@ func TestAgentIntegrationCommandFlood(t *testing.T) {
 	if cs.Received < uint64(total/2) || cs.Received > uint64(total)+100 {
 		t.Errorf("the daemon counted %d commands of %d sent", cs.Received, total)
 	}
-	if cs.TooLarge < uint64(total/50)/2 || cs.RepliesDropped == 0 || cs.Replies+cs.RepliesDropped < cs.Received-cs.Busy-10 {
+	if cs.TooLarge < uint64(total/50)/2 || cs.RepliesDropped == 0 || cs.Replies+cs.RepliesDropped+10 < cs.Received {
 		t.Errorf("command counters %+v", cs)
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)

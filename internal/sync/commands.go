@@ -27,6 +27,10 @@ const (
 	// ones are counted in the next line let through.
 	commandLogRate  = 5
 	commandLogBurst = 20
+	// maxReplyTopic: a reply topic longer than this (a command name from
+	// the cloud of some 200 bytes) is not answered: AWS IoT Core closes the
+	// connection of a client that publishes to a topic over 256 bytes.
+	maxReplyTopic = 256
 )
 
 // CommandStats counts the command traffic since start.
@@ -75,6 +79,12 @@ func (p *Publisher) publishReply(cl mqtt.Client, name string, b []byte) {
 	if b == nil {
 		return
 	}
+	topic := p.base + "reply/" + name
+	if len(topic) > maxReplyTopic {
+		p.cmdStats.repliesDropped.Add(1)
+		p.cmdLog.Warn("command not answered: its reply topic would be too long", "command", truncateName(name), "bytes", len(topic))
+		return
+	}
 	if !p.replyBucket.Allow(time.Now()) {
 		p.cmdStats.repliesDropped.Add(1)
 		p.cmdLog.Warn("command reply dropped: over the reply rate", "command", name,
@@ -82,7 +92,7 @@ func (p *Publisher) publishReply(cl mqtt.Client, name string, b []byte) {
 		return
 	}
 	p.cmdStats.replies.Add(1)
-	cl.Publish(p.base+"reply/"+name, 1, false, b)
+	cl.Publish(topic, 1, false, b)
 }
 
 // truncateName keeps a command name from the cloud log-sized.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,7 +52,14 @@ type Config struct {
 	// CommandTimeout bounds how long a command handler may take before the
 	// reply says it timed out.
 	CommandTimeout time.Duration `yaml:"command_timeout"`
+	// Profile names the broker product whose limits the configuration is
+	// checked against (internal/config, profile.go): "" or "generic" (none),
+	// "aws-iot", "nats", "rabbitmq".
+	Profile string `yaml:"profile"`
 }
+
+// Profiles are the values of Config.Profile.
+var Profiles = []string{"generic", "aws-iot", "nats", "rabbitmq"}
 
 // TLSConfig holds the files for a TLS connection. With CertFile and KeyFile
 // the client authenticates with a certificate (mutual TLS, as AWS IoT Core
@@ -103,6 +111,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.clientID()) > 128 {
 		return fmt.Errorf("client_id: %d bytes is too long (brokers accept at most 128, many 23)", len(c.clientID()))
+	}
+	if c.Profile != "" && !slices.Contains(Profiles, c.Profile) {
+		return fmt.Errorf("profile: %q: want one of %s", c.Profile, strings.Join(Profiles, ", "))
 	}
 	if c.PasswordFile != "" && c.Username == "" {
 		return errors.New("password_file: set without username")
