@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -288,6 +289,50 @@ func testBrokerQuirks(t *testing.T, url string, q brokerQuirks) {
 	if q.dotTopic != "" && seen[q.dotTopic] != 1 {
 		t.Errorf("p/a.b/c: want it delivered as %s; seen %v", q.dotTopic, seen)
 	}
+	testOfflineQueue(t, url)
+}
+
+// testOfflineQueue: a cloud subscriber with a persistent session that is
+// away while the agent publishes gets every QoS 1 message when it comes
+// back.
+func testOfflineQueue(t *testing.T, url string) {
+	const n = 200
+	opts := func() *mqtt.ClientOptions {
+		return mqtt.NewClientOptions().AddBroker(url).SetClientID("quirk-offline").SetCleanSession(false).
+			SetAutoReconnect(false).SetConnectTimeout(5 * time.Second)
+	}
+	got := make(chan string, 2*n)
+	handler := func(_ mqtt.Client, m mqtt.Message) { got <- string(m.Payload()) }
+	sub := mqtt.NewClient(opts())
+	if tok := sub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	if tok := sub.Subscribe("q/#", 1, handler); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	sub.Disconnect(50)
+	pub := quirkClient(t, url, "offline-pub", nil)
+	for i := 0; i < n; i++ {
+		if tok := pub.Publish("q/x", 1, false, strconv.Itoa(i)); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish %d: %v", i, tok.Error())
+		}
+	}
+	o := opts()
+	o.SetDefaultPublishHandler(handler) // the session's subscription, resumed
+	sub = mqtt.NewClient(o)
+	if tok := sub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("reconnect: %v", tok.Error())
+	}
+	defer sub.Disconnect(50)
+	seen := map[string]bool{}
+	for timeout := time.After(10 * time.Second); len(seen) < n; {
+		select {
+		case m := <-got:
+			seen[m] = true
+		case <-timeout:
+			t.Fatalf("a persistent subscriber got %d of the %d QoS 1 messages published while it was away", len(seen), n)
+		}
+	}
 }
 
 func quirkClient(t *testing.T, url, id string, onLost func()) mqtt.Client {
@@ -303,4 +348,32 @@ func quirkClient(t *testing.T, url, id string, onLost func()) mqtt.Client {
 	}
 	t.Cleanup(func() { cl.Disconnect(50) })
 	return cl
+}
+
+// commandAnswered sends a command the agent does not know and waits for
+// its error reply: the command subscription is in place.
+func commandAnswered(t *testing.T, url, base string) {
+	t.Helper()
+	cl := mqttClient(t, url, "ping")
+	got := make(chan []byte, 4)
+	tok := cl.Subscribe(base+"reply/ping", 1, func(_ mqtt.Client, m mqtt.Message) {
+		select {
+		case got <- m.Payload():
+		default:
+		}
+	})
+	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	if tok := cl.Publish(base+"cmd/ping", 1, false, "{}"); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish cmd/ping: %v", tok.Error())
+	}
+	select {
+	case b := <-got:
+		if !strings.Contains(string(b), "unknown command") {
+			t.Fatalf("reply to cmd/ping: %s", b)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reply to cmd/ping: the command subscription is gone")
+	}
 }
