@@ -90,7 +90,8 @@ func testBrokerOutage(t *testing.T, mq outageBroker) {
 		return r.Broker.Connected && r.Outbox.Depth == 0
 	})
 	time.Sleep(1500 * time.Millisecond) // a couple of live windows after the drain
-	commandAnswered(t, mq.URL(), "edge-agent/test-store/test-pi/") // resubscribed after the reconnect
+	// the command subscription came back with the connection
+	commandAnswered(t, mq.URL(), "edge-agent/test-store/test-pi/")
 	stop()
 	got := c.snapshot()
 	left, st := outboxLeft(t, dir)

@@ -1,13 +1,13 @@
 package ratelimit
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	gosync "sync"
 	"testing"
 	"time"
+
+	"github.com/omo-edge/edge-agent/internal/testutil/logbuf"
 )
 
 func TestBucket(t *testing.T) {
@@ -44,25 +44,8 @@ func TestBucket(t *testing.T) {
 	}
 }
 
-type lockedBuf struct {
-	mu gosync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) lines() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Split(strings.TrimSpace(l.b.String()), "\n")
-}
-
 func TestHandlerCountsSuppressed(t *testing.T) {
-	var out lockedBuf
+	var out logbuf.Buffer
 	now := time.Unix(1000, 0)
 	h := NewHandler(slog.NewTextHandler(&out, nil), Options{Rate: 1, Burst: 2, FlushAfter: time.Hour, Now: func() time.Time { return now }})
 	log := slog.New(h).With("component", "cmd")
@@ -71,7 +54,7 @@ func TestHandlerCountsSuppressed(t *testing.T) {
 	}
 	now = now.Add(time.Second)
 	log.Warn("refused", "i", 100)
-	lines := out.lines()
+	lines := out.Lines()
 	if len(lines) != 3 {
 		t.Fatalf("%d lines, want 3:\n%s", len(lines), strings.Join(lines, "\n"))
 	}
@@ -88,20 +71,20 @@ func TestHandlerCountsSuppressed(t *testing.T) {
 
 // When the flood ends, the count still reaches the log.
 func TestHandlerFlushesTheLastCount(t *testing.T) {
-	var out lockedBuf
+	var out logbuf.Buffer
 	h := NewHandler(slog.NewTextHandler(&out, nil), Options{Rate: 0.001, Burst: 1, FlushAfter: 50 * time.Millisecond})
 	log := slog.New(h).WithGroup("g")
 	for i := 0; i < 10; i++ {
 		log.Info("x")
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for len(out.lines()) < 2 {
+	for len(out.Lines()) < 2 {
 		if time.Now().After(deadline) {
-			t.Fatalf("no summary line: %q", out.lines())
+			t.Fatalf("no summary line: %q", out.Lines())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if l := out.lines()[1]; !strings.Contains(l, "log lines suppressed") || !strings.Contains(l, "suppressed=9") {
+	if l := out.Lines()[1]; !strings.Contains(l, "log lines suppressed") || !strings.Contains(l, "suppressed=9") {
 		t.Fatalf("summary: %s", l)
 	}
 	if !h.Enabled(context.Background(), slog.LevelInfo) || h.Enabled(context.Background(), slog.LevelDebug) {

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"log/slog"
 	"strings"
-	gosync "sync"
 	"testing"
 	"time"
+
+	"github.com/omo-edge/edge-agent/internal/testutil/logbuf"
 )
 
 // A payload over MaxCommandBytes is refused unread (the handler never
@@ -15,7 +16,7 @@ import (
 func TestCommandBounds(t *testing.T) {
 	b := startBroker(t, "127.0.0.1:0")
 	rec := record(t, b, base+"reply/#")
-	logBuf := &syncWriter{w: &bytes.Buffer{}}
+	logBuf := &logbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logBuf, nil))
 	handled := make(chan int, 1000)
 	p := newPublisher(t, testConfig(b.URL()), newMemOutbox(), WithCommandLog(NewCommandLog(log)),
@@ -61,21 +62,8 @@ func TestCommandBounds(t *testing.T) {
 	if got := len(rec.all()); got > commandReplyBurst+commandReplyRate || cs.RepliesDropped == 0 || cs.TooLarge != 1 {
 		t.Fatalf("%d replies to %d commands, counters %+v", got, n+2, cs)
 	}
-	logBuf.mu.Lock()
-	lines := strings.Count(logBuf.w.String(), "\n")
-	logBuf.mu.Unlock()
+	lines := len(logBuf.Lines())
 	if lines > commandLogBurst+commandLogRate {
 		t.Fatalf("%d log lines for %d bad commands", lines, n)
 	}
-}
-
-type syncWriter struct {
-	mu gosync.Mutex
-	w  *bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
