@@ -25,6 +25,7 @@ import (
 	"github.com/omo-edge/edge-agent/internal/config"
 	"github.com/omo-edge/edge-agent/internal/plate"
 	"github.com/omo-edge/edge-agent/internal/sensor"
+	"github.com/omo-edge/edge-agent/internal/testutil/logbuf"
 	"github.com/omo-edge/edge-agent/internal/testutil/mosquitto"
 )
 
@@ -70,22 +71,7 @@ sensors:
 }
 
 // nfcLogBuf is a goroutine-safe log sink.
-type nfcLogBuf struct {
-	mu gosync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *nfcLogBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *nfcLogBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type nfcLogBuf = logbuf.Buffer
 
 // nfcRig is an agent whose plate and reader are emulators the test holds.
 type nfcRig struct {
