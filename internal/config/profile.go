@@ -20,8 +20,9 @@ const (
 	awsMaxPayloadBytes  = 128 << 10
 	awsMinKeepAlive     = 30 * time.Second
 	awsMaxKeepAlive     = 1200 * time.Second
-	awsMaxInflight      = 100 // unacknowledged inbound QoS 1 publishes per client
-	awsMaxPublishPerSec = 100 // publishes per second per connection
+	awsMaxInflight      = 100         // unacknowledged inbound QoS 1 publishes per client
+	awsMaxPublishPerSec = 100         // publishes per second per connection
+	awsMinReconnect     = time.Second // CONNECTs per second per client id: 1
 	// awsBacklogRate is the backlog drain rate when backlog_rate is not
 	// set: half the per-connection rate, the other half for live windows.
 	awsBacklogRate = 50
@@ -109,6 +110,9 @@ func (c *Config) checkAWSIoT(specs []sensor.Spec) error {
 	}
 	if m.KeepAlive < awsMinKeepAlive || m.KeepAlive > awsMaxKeepAlive {
 		return c.errf("mqtt.keep_alive", "%v: AWS IoT Core accepts %v to %v %s", m.KeepAlive, awsMinKeepAlive, awsMaxKeepAlive, why)
+	}
+	if m.BackoffMin < awsMinReconnect {
+		return c.errf("mqtt.backoff_min", "%v: AWS IoT Core throttles more than one CONNECT per second per client id: at least %v %s", m.BackoffMin, awsMinReconnect, why)
 	}
 	if c.lines["mqtt.max_inflight"] == 0 && m.MaxInflight > awsMaxInflight {
 		m.MaxInflight = awsMaxInflight

@@ -73,6 +73,7 @@ func TestProfileAWSIoT(t *testing.T) {
 		{"topic length", "  topic_prefix: " + strings.Repeat("p", 200), 1, 60, "sensors[1].id", "bytes, AWS IoT Core allows 256"},
 		{"keep alive", "  keep_alive: 10s", 1, 8, "mqtt.keep_alive", "10s: AWS IoT Core accepts 30s to 20m0s"},
 		{"in flight", "  max_inflight: 500", 1, 8, "mqtt.max_inflight", "at most 100 unacknowledged"},
+		{"reconnect", "  backoff_min: 100ms", 1, 8, "mqtt.backoff_min", "one CONNECT per second per client id"},
 		{"unlimited backlog", "  backlog_rate: 0", 1, 8, "mqtt.backlog_rate", "0 msg/s (0 = unlimited)"},
 		{"backlog too fast", "  backlog_rate: 100", 1, 8, "mqtt.backlog_rate", "over AWS IoT Core's 100 publishes/s"},
 		{"plain TCP", "  broker: tcp://broker.example.com:1883", 1, 8, "mqtt.broker", "TLS only"},
