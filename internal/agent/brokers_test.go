@@ -36,7 +36,14 @@ type brokerQuirks struct {
 	dotTopic string
 	// share: a $share/<group>/<filter> subscription gets messages.
 	share bool
+	// redeliverAfter: an unacknowledged QoS 1 message is sent again this
+	// long after its first delivery (NATS: its ack_wait) rather than when
+	// the subscriber's session reconnects (0).
+	redeliverAfter time.Duration
 }
+
+// natsAckWait shortens NATS's ack_wait (30 s by default) for the test.
+const natsAckWait = 3 * time.Second
 
 // The agent against each broker a customer runs, each started by the test
 // on its own ports (skipped when not installed): windows delivered on
@@ -64,8 +71,9 @@ func TestAgentIntegrationBrokers(t *testing.T) {
 		}},
 		{"nats", func(t *testing.T) compatBroker {
 			return compatBroker{
-				plain:  nats.Start(t, nats.Options{}),
-				quirks: brokerQuirks{dotTopic: "", share: false}, // NATS 2.9 closes the connection
+				plain: nats.Start(t, nats.Options{AckWait: natsAckWait}),
+				// NATS 2.9 closes the connection on a '.'
+				quirks: brokerQuirks{dotTopic: "", share: false, redeliverAfter: natsAckWait},
 				tlsURL: func(t *testing.T) (string, *mosquitto.Certs) {
 					b := nats.Start(t, nats.Options{RequireClientCert: true})
 					return b.URL(), b.Certs
@@ -297,6 +305,64 @@ func testBrokerQuirks(t *testing.T, url string, q brokerQuirks) {
 		t.Errorf("p/a.b/c: want it delivered as %s; seen %v", q.dotTopic, seen)
 	}
 	testOfflineQueue(t, url)
+	testRedelivery(t, url, q.redeliverAfter)
+}
+
+// testRedelivery: a QoS 1 message a subscriber received but never
+// acknowledged is delivered again (flagged DUP): when its persistent
+// session reconnects, or after the broker's ack wait (after > 0).
+func testRedelivery(t *testing.T, url string, after time.Duration) {
+	type delivery struct {
+		payload string
+		dup     bool
+	}
+	got := make(chan delivery, 16)
+	handler := func(_ mqtt.Client, m mqtt.Message) { got <- delivery{string(m.Payload()), m.Duplicate()} }
+	opts := mqtt.NewClientOptions().AddBroker(url).SetClientID("quirk-redeliver").SetCleanSession(false).
+		SetAutoReconnect(false).SetConnectTimeout(5 * time.Second).SetAutoAckDisabled(true).
+		SetDefaultPublishHandler(handler)
+	sub := mqtt.NewClient(opts)
+	if tok := sub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	if tok := sub.Subscribe("r/#", 1, handler); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	pub := quirkClient(t, url, "redeliver-pub", nil)
+	if tok := pub.Publish("r/x", 1, false, "unacked"); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish: %v", tok.Error())
+	}
+	wait := func(what string) delivery {
+		select {
+		case d := <-got:
+			return d
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %s", what)
+		}
+		return delivery{}
+	}
+	if d := wait("first delivery"); d.payload != "unacked" {
+		t.Fatalf("first delivery %+v", d)
+	}
+	first := time.Now()
+	sub.Disconnect(50) // without the PUBACK
+	sub = mqtt.NewClient(opts)
+	if tok := sub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("reconnect: %v", tok.Error())
+	}
+	defer sub.Disconnect(50)
+	reconnected := time.Now()
+	d := wait("redelivery")
+	at := time.Now()
+	if d.payload != "unacked" || !d.dup {
+		t.Fatalf("redelivery %+v: want the message again, flagged DUP", d)
+	}
+	switch {
+	case after == 0 && at.Sub(reconnected) > 2*time.Second:
+		t.Errorf("redelivered %v after the reconnect, want at once", at.Sub(reconnected))
+	case after > 0 && (at.Sub(first) < after-500*time.Millisecond || at.Sub(first) > after+2*time.Second):
+		t.Errorf("redelivered %v after the first delivery, want after the ack wait %v", at.Sub(first), after)
+	}
 }
 
 // testOfflineQueue: a cloud subscriber with a persistent session that is

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/omo-edge/edge-agent/internal/testutil/brokerproc"
 	"github.com/omo-edge/edge-agent/internal/testutil/mosquitto"
@@ -30,6 +31,10 @@ type Options struct {
 	// RequireClientCert makes the server verify client certificates
 	// signed by the test CA; implies TLS.
 	RequireClientCert bool
+	// AckWait is how long the server waits for a subscriber's PUBACK
+	// before it sends a QoS 1 message again (mqtt.ack_wait); 0 keeps the
+	// server's default, 30 s.
+	AckWait time.Duration
 }
 
 // Broker is a running (or stopped) nats-server.
@@ -59,6 +64,9 @@ func Start(t testing.TB, opts Options) *Broker {
 	fmt.Fprintf(&c, "server_name: edge_test_%d\nlisten: \"127.0.0.1:%d\"\n", ports[0], ports[1])
 	fmt.Fprintf(&c, "jetstream {\n  store_dir: %q\n  max_memory_store: 64MB\n  max_file_store: 256MB\n}\n", filepath.Join(dir, "js"))
 	fmt.Fprintf(&c, "mqtt {\n  listen: \"127.0.0.1:%d\"\n", ports[0])
+	if opts.AckWait > 0 {
+		fmt.Fprintf(&c, "  ack_wait: %q\n", opts.AckWait.String())
+	}
 	if opts.TLS {
 		certs, err := mosquitto.GenerateCerts(dir, "127.0.0.1")
 		if err != nil {
