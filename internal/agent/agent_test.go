@@ -79,12 +79,21 @@ func testBrokerOutage(t *testing.T, mq outageBroker) {
 	a, stop := runAgent(t, cfg)
 
 	time.Sleep(3 * time.Second)
+	// a retained message (as the status of an agent that died) outlives
+	// the broker's restart
+	const probeTopic = "edge-agent/test-store/retained-probe"
+	if tok := mqttClient(t, mq.URL(), "retain").Publish(probeTopic, 1, true, "kept"); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("retained publish: %v", tok.Error())
+	}
 	mq.Stop()
 	time.Sleep(5 * time.Second)
 	if r := a.Report(); r.Broker.Connected || r.Outbox.Depth == 0 {
 		t.Fatalf("during the outage: connected %v, depth %d", r.Broker.Connected, r.Outbox.Depth)
 	}
 	mq.Restart()
+	if b, ok := retained(t, mq.URL(), probeTopic); !ok || string(b) != "kept" {
+		t.Errorf("retained message after the broker's restart: %q, %v", b, ok)
+	}
 	waitFor(t, "the backlog to drain", 30*time.Second, func() bool {
 		r := a.Report()
 		return r.Broker.Connected && r.Outbox.Depth == 0

@@ -52,6 +52,11 @@ type Config struct {
 	// CommandTimeout bounds how long a command handler may take before the
 	// reply says it timed out.
 	CommandTimeout time.Duration `yaml:"command_timeout"`
+	// AckSettle is how long a record whose PUBACK arrived stays in the
+	// outbox before it is deleted; if the connection is lost meanwhile it
+	// is sent again (settle.go): some brokers acknowledge before they store.
+	// 0 deletes at the PUBACK.
+	AckSettle time.Duration `yaml:"ack_settle"`
 	// Profile names the broker product whose limits the configuration is
 	// checked against (internal/config, profile.go): "" or "generic" (none),
 	// "aws-iot", "nats", "rabbitmq".
@@ -87,6 +92,7 @@ func DefaultConfig() Config {
 		BatchSize:      500,
 		HealthInterval: time.Minute,
 		CommandTimeout: 10 * time.Second,
+		AckSettle:      250 * time.Millisecond,
 	}
 }
 
@@ -147,6 +153,9 @@ func (c Config) Validate() error {
 	}
 	if c.BacklogRate < 0 {
 		return fmt.Errorf("backlog_rate: must be >= 0 (0 = unlimited), got %v", c.BacklogRate)
+	}
+	if c.AckSettle < 0 || c.AckSettle > time.Minute {
+		return fmt.Errorf("ack_settle: must be 0..1m, got %v", c.AckSettle)
 	}
 	if c.BatchSize < 1 {
 		return fmt.Errorf("batch_size: must be >= 1, got %d", c.BatchSize)

@@ -27,13 +27,22 @@ type cloudSubscriber struct {
 
 func subscribe(t *testing.T, b *mosquitto.Broker, filter string) *cloudSubscriber {
 	t.Helper()
+	var tc *tls.Config
+	if b.Certs != nil {
+		tc = clientTLS(t, b.Certs.CAFile, b.Certs.ClientCertFile, b.Certs.ClientKeyFile)
+	}
+	return subscribeURL(t, b.URL(), tc, filter)
+}
+
+func subscribeURL(t *testing.T, url string, tc *tls.Config, filter string) *cloudSubscriber {
+	t.Helper()
 	s := &cloudSubscriber{}
-	o := paho.NewClientOptions().AddBroker(b.URL()).SetClientID("cloud").
+	o := paho.NewClientOptions().AddBroker(url).SetClientID("cloud").
 		SetCleanSession(false).SetAutoReconnect(true).SetMaxReconnectInterval(100 * time.Millisecond).
 		SetConnectRetry(true).SetConnectRetryInterval(50 * time.Millisecond).SetProtocolVersion(4).
 		SetOrderMatters(true)
-	if b.Certs != nil {
-		o.SetTLSConfig(clientTLS(t, b.Certs.CAFile, b.Certs.ClientCertFile, b.Certs.ClientKeyFile))
+	if tc != nil {
+		o.SetTLSConfig(tc)
 	}
 	handler := func(_ paho.Client, m paho.Message) {
 		rc := received{Topic: m.Topic(), Payload: append([]byte(nil), m.Payload()...), At: time.Now()}

@@ -61,7 +61,8 @@ func (p *Publisher) session(ctx context.Context, c *connection) error {
 	slots := make(chan struct{}, p.cfg.MaxInflight)
 	abandon := make(chan struct{})
 	collDone := make(chan struct{})
-	go p.collect(fifo, slots, abandon, collDone)
+	settle := p.newSettler(c.lost)
+	go p.collect(fifo, slots, abandon, settle, collDone)
 
 	p.send(ctx, c, backlogEnd, fifo, slots)
 	close(fifo)
@@ -73,6 +74,7 @@ func (p *Publisher) session(ctx context.Context, c *connection) error {
 		t := time.AfterFunc(p.cfg.ConnectTimeout+5*time.Second, func() { close(abandon) })
 		<-collDone
 		t.Stop()
+		settle.close()
 		if c.lostErr != nil {
 			return c.lostErr
 		}
@@ -92,6 +94,7 @@ func (p *Publisher) session(ctx context.Context, c *connection) error {
 	cl.Disconnect(250)
 	close(abandon)
 	<-collDone
+	settle.close()
 	p.log.Info("disconnected")
 	return nil
 }
@@ -239,7 +242,7 @@ func (p *Publisher) send(ctx context.Context, c *connection, backlogEnd uint64, 
 // records whose PUBACK arrived. A token of this connection's client that
 // completes without error means its PUBACK arrived: the client is never
 // reused or resumed, so paho has no other way to complete it cleanly.
-func (p *Publisher) collect(fifo <-chan flight, slots <-chan struct{}, abandon <-chan struct{}, done chan<- struct{}) {
+func (p *Publisher) collect(fifo <-chan flight, slots <-chan struct{}, abandon <-chan struct{}, settle *settler, done chan<- struct{}) {
 	defer close(done)
 	const maxBatch = 256
 	batch := make([]uint64, 0, maxBatch)
@@ -247,8 +250,7 @@ func (p *Publisher) collect(fifo <-chan flight, slots <-chan struct{}, abandon <
 		if len(batch) == 0 {
 			return
 		}
-		p.ob.Ack(batch...)
-		p.acked.Add(uint64(len(batch)))
+		settle.add(batch)                   // acked to the outbox after AckSettle
 		batch = make([]uint64, 0, maxBatch) // the outbox may keep the slice
 	}
 	defer flush()
