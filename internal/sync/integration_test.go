@@ -107,21 +107,7 @@ func TestPublisherIntegrationOutage(t *testing.T) {
 	runPublisher(t, p)
 
 	// a record every 2 ms: ~500 before, ~750 during, ~500 after the outage
-	ctx, stopFlow := context.WithCancel(context.Background())
-	flowDone := make(chan struct{})
-	go func() {
-		defer close(flowDone)
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				ob.add("agg/door")
-			}
-		}
-	}()
+	stopFlow := recordFlow(ob, 2*time.Millisecond)
 	time.Sleep(time.Second)
 	b.Stop()
 	outageStart := ob.LastSeq()
@@ -133,7 +119,6 @@ func TestPublisherIntegrationOutage(t *testing.T) {
 	b.Restart()
 	time.Sleep(time.Second)
 	stopFlow()
-	<-flowDone
 	total := ob.LastSeq()
 	waitFor(t, 20*time.Second, "outbox drained", func() bool { return ob.pendingCount() == 0 })
 	waitFor(t, 10*time.Second, "cloud has every record", func() bool {
@@ -250,4 +235,24 @@ func TestPublisherIntegrationBadPassword(t *testing.T) {
 		strings.Contains(err.Error(), "guess") || !strings.Contains(err.Error(), "password_file") {
 		t.Errorf("bad password: %v, want a permanent refusal naming password_file, not showing the password", err)
 	}
+}
+
+// recordFlow commits a record every interval until stop returns.
+func recordFlow(ob *memOutbox, every time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				ob.add("agg/door")
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

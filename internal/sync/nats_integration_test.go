@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -28,28 +27,13 @@ func TestPublisherIntegrationNATSRestart(t *testing.T) {
 	p := newPublisher(t, cfg, ob)
 	runPublisher(t, p)
 
-	ctx, stopFlow := context.WithCancel(context.Background())
-	flowDone := make(chan struct{})
-	go func() {
-		defer close(flowDone)
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				ob.add("agg/door")
-			}
-		}
-	}()
+	stopFlow := recordFlow(ob, time.Millisecond)
 	time.Sleep(1500 * time.Millisecond)
 	b.Stop()
 	time.Sleep(500 * time.Millisecond)
 	b.Restart()
 	time.Sleep(time.Second)
 	stopFlow()
-	<-flowDone
 	total := ob.LastSeq()
 	waitFor(t, 20*time.Second, "outbox drained", func() bool { return ob.pendingCount() == 0 })
 	missing := func() []uint64 {
