@@ -93,7 +93,7 @@ func TestAgentIntegrationCommandFlood(t *testing.T) {
 		r, err := QueryStatus(filepath.Join(dir, "status.sock"), time.Second)
 		return err == nil && r.Broker.Connected
 	})
-	time.Sleep(300 * time.Millisecond) // the command subscription follows the CONNACK
+	commandAnswered(t, mq.URL(), base) // the command subscription follows the CONNACK
 	rssBefore := procStatusKB(t, cmd.Process.Pid, "VmRSS")
 
 	// The flood, paced evenly over dur, while RSS is sampled.

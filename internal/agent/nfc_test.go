@@ -261,7 +261,7 @@ func testPlateContent(t *testing.T, url string) {
 		return strings.HasPrefix(tagURI(r.tag), "https://c.example.com/t?p=plate-1&c=")
 	})
 	waitFor(t, "the agent online", 10*time.Second, func() bool { return r.a.Report().Broker.Connected })
-	time.Sleep(200 * time.Millisecond) // the command subscription follows the CONNACK
+	commandAnswered(t, url, cl.base) // the command subscription follows the CONNACK
 
 	rep := r.cloud(t, cl, `{"v":1,"request_id":"r-1","plate":"plate-1","base_url":"https://cloud.example.com/c"}`)
 	if !rep.OK || rep.RequestID != "r-1" || rep.Plate != "plate-1" || rep.Applied == nil || !*rep.Applied {
