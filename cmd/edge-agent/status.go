@@ -86,6 +86,10 @@ func printStatus(w io.Writer, r agent.Report) error {
 	}
 	fmt.Fprintf(&b, "broker   %s %s (sent %d, acked %d, in flight %d, reconnects %d)\n", r.Broker.URL, broker,
 		r.Broker.Sent, r.Broker.Acked, r.Broker.InFlight, r.Broker.Reconnects)
+	if cs := r.Broker.Commands; cs.Received > 0 {
+		fmt.Fprintf(&b, "commands %d received (%d too large, %d busy), %d replies sent, %d not sent (over the reply rate)\n",
+			cs.Received, cs.TooLarge, cs.Busy, cs.Replies, cs.RepliesDropped)
+	}
 	oldest := "-"
 	if !r.Outbox.OldestAt.IsZero() {
 		oldest = r.Outbox.OldestAt.Format(time.RFC3339)

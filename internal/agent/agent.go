@@ -66,6 +66,7 @@ type Emit func(channel int, value int64, token []byte, at time.Time)
 type Agent struct {
 	cfg    *config.Config
 	log    *slog.Logger
+	cmdLog *slog.Logger // rate-limited, for cmd/+ (commands.go in internal/sync)
 	opts   Options
 	clock  Clock
 	origin time.Time
@@ -193,8 +194,11 @@ func newAgent(cfg *config.Config, log *slog.Logger, opts Options, local bool) (*
 		a.ob.Close()
 		return nil, err
 	}
+	// one rate-limited log for the whole command path (the cloud's input)
+	a.cmdLog = mqttsync.NewCommandLog(log.With("part", "commands"))
 	a.pub, err = mqttsync.New(cfg.MQTT, outboxAdapter{a.ob}, log.With("part", "mqtt"),
-		mqttsync.WithHealth(func() any { return a.health() }), mqttsync.WithCommands(a.handleCommand))
+		mqttsync.WithHealth(func() any { return a.health() }), mqttsync.WithCommands(a.handleCommand),
+		mqttsync.WithCommandLog(a.cmdLog))
 	if err != nil {
 		a.nfc.close()
 		a.ob.Close()
@@ -509,7 +513,8 @@ func (a *Agent) Report() Report {
 		Outbox: OutboxStatus{Depth: obs.Depth, Bytes: obs.Bytes, OldestSeq: obs.OldestSeq, OldestAt: obs.OldestAt,
 			LastSeq: obs.LastSeq, Dropped: obs.Dropped, LastCommitError: obs.LastCommitErr},
 		Broker: BrokerStatus{URL: a.cfg.MQTT.Broker, Connected: ps.Connected, Since: ps.Since, LastError: ps.LastError,
-			Sent: ps.Sent, Acked: ps.Acked, InFlight: ps.InFlight, Reconnects: ps.Reconnects, Backlog: ps.BacklogRemaining},
+			Sent: ps.Sent, Acked: ps.Acked, InFlight: ps.InFlight, Reconnects: ps.Reconnects, Backlog: ps.BacklogRemaining,
+			Commands: ps.Commands},
 		Window: WindowStatus{Occupancy: v.occupancy},
 	}
 	if v.anchored {

@@ -61,24 +61,46 @@ func TestAgentIntegrationBrokerOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	mq := mosquitto.Start(t, mosquitto.Options{Persistent: true})
+	testBrokerOutage(t, mosquitto.Start(t, mosquitto.Options{Persistent: true}))
+}
+
+// outageBroker is a broker a test can take down and bring back on the
+// same port.
+type outageBroker interface {
+	URL() string
+	Stop()
+	Restart()
+}
+
+func testBrokerOutage(t *testing.T, mq outageBroker) {
 	c := collect(t, mq.URL(), "cloud-outage")
 	dir := t.TempDir()
 	cfg := loadConfig(t, simStoreYAML(mq.URL(), dir, ""))
 	a, stop := runAgent(t, cfg)
 
 	time.Sleep(3 * time.Second)
+	// a retained message (as the status of an agent that died) outlives
+	// the broker's restart
+	const probeTopic = "edge-agent/test-store/retained-probe"
+	if tok := mqttClient(t, mq.URL(), "retain").Publish(probeTopic, 1, true, "kept"); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("retained publish: %v", tok.Error())
+	}
 	mq.Stop()
 	time.Sleep(5 * time.Second)
 	if r := a.Report(); r.Broker.Connected || r.Outbox.Depth == 0 {
 		t.Fatalf("during the outage: connected %v, depth %d", r.Broker.Connected, r.Outbox.Depth)
 	}
 	mq.Restart()
+	if b, ok := retained(t, mq.URL(), probeTopic); !ok || string(b) != "kept" {
+		t.Errorf("retained message after the broker's restart: %q, %v", b, ok)
+	}
 	waitFor(t, "the backlog to drain", 30*time.Second, func() bool {
 		r := a.Report()
 		return r.Broker.Connected && r.Outbox.Depth == 0
 	})
 	time.Sleep(1500 * time.Millisecond) // a couple of live windows after the drain
+	// the command subscription came back with the connection
+	commandAnswered(t, mq.URL(), "edge-agent/test-store/test-pi/")
 	stop()
 	got := c.snapshot()
 	left, st := outboxLeft(t, dir)
@@ -230,19 +252,24 @@ func TestAgentIntegrationTLS(t *testing.T) {
 		t.Skip("integration test")
 	}
 	mq := mosquitto.Start(t, mosquitto.Options{RequireClientCert: true})
-	cs := mq.Certs
+	testAgentTLS(t, mq.URL(), mq.Certs)
+}
+
+// testAgentTLS: url is a broker that requires a client certificate signed
+// by cs's CA.
+func testAgentTLS(t *testing.T, url string, cs *mosquitto.Certs) {
 	dir := t.TempDir()
 	tls := func(cert, key string) string {
-		return "mqtt:\n  broker: " + mq.URL() + "\n  tls: {ca_file: " + cs.CAFile + ", cert_file: " + cert + ", key_file: " + key + "}\n"
+		return "mqtt:\n  broker: " + url + "\n  tls: {ca_file: " + cs.CAFile + ", cert_file: " + cert + ", key_file: " + key + "}\n"
 	}
-	yaml := simStoreYAML(mq.URL(), dir, "")
-	yaml = strings.Replace(yaml, "mqtt:\n  broker: \""+mq.URL()+"\"\n", tls(cs.ClientCertFile, cs.ClientKeyFile), 1)
+	yaml := simStoreYAML(url, dir, "")
+	yaml = strings.Replace(yaml, "mqtt:\n  broker: \""+url+"\"\n", tls(cs.ClientCertFile, cs.ClientKeyFile), 1)
 	cfg := loadConfig(t, yaml)
 	a, stop := runAgent(t, cfg)
 	waitFor(t, "windows acked over mutual TLS", 20*time.Second, func() bool { return a.Report().Broker.Acked > 3 })
 	stop()
 
-	bad := strings.Replace(simStoreYAML(mq.URL(), t.TempDir(), ""), "mqtt:\n  broker: \""+mq.URL()+"\"\n", tls(cs.UntrustedCertFile, cs.UntrustedKeyFile), 1)
+	bad := strings.Replace(simStoreYAML(url, t.TempDir(), ""), "mqtt:\n  broker: \""+url+"\"\n", tls(cs.UntrustedCertFile, cs.UntrustedKeyFile), 1)
 	cfg = loadConfig(t, bad)
 	ag, err := New(cfg, nil, Options{})
 	if err != nil {

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/omo-edge/edge-agent/internal/plate"
 )
@@ -11,20 +12,21 @@ import (
 func (a *Agent) handleCommand(name string, payload []byte) []byte {
 	switch name {
 	case plate.CommandName:
-		return a.nfc.plateContent(a.cfg.StoreID, payload)
+		return a.nfc.plateContent(a.cmdLog, a.cfg.StoreID, payload)
 	}
-	a.log.Warn("unknown command", "command", truncate(name, 64))
+	a.cmdLog.Warn("unknown command", "command", truncate(name, 64))
 	return plate.Reply{Error: fmt.Sprintf("unknown command %q (this agent answers: %s)", truncate(name, 64), plate.CommandName)}.Encode()
 }
 
 // plateContent applies a cmd/plate-content payload: parsed and validated
 // (plate.ParseCommand), checked against this store and its plates, then
 // persisted and written to the tag when no phone is on it.
-func (n *nfcState) plateContent(store string, payload []byte) []byte {
+// log is the command path's rate-limited log.
+func (n *nfcState) plateContent(log *slog.Logger, store string, payload []byte) []byte {
 	c, err := plate.ParseCommand(payload)
 	reply := plate.Reply{RequestID: c.RequestID, Plate: c.Plate}
 	refuse := func(msg string) []byte {
-		n.log.Warn("plate content command refused", "request_id", c.RequestID, "err", msg)
+		log.Warn("plate content command refused", "request_id", c.RequestID, "err", msg)
 		reply.Error = msg
 		return reply.Encode()
 	}
@@ -43,7 +45,7 @@ func (n *nfcState) plateContent(store string, payload []byte) []byte {
 	if err != nil {
 		return refuse(err.Error())
 	}
-	n.log.Info("plate content set by the cloud", "plate", c.Plate, "request_id", c.RequestID,
+	log.Info("plate content set by the cloud", "plate", c.Plate, "request_id", c.RequestID,
 		"base_url", c.Content.BaseURL, "uri", c.Content.URI, "applied", applied)
 	reply.OK, reply.Applied = true, &applied
 	return reply.Encode()

@@ -25,6 +25,7 @@ import (
 	"github.com/omo-edge/edge-agent/internal/config"
 	"github.com/omo-edge/edge-agent/internal/plate"
 	"github.com/omo-edge/edge-agent/internal/sensor"
+	"github.com/omo-edge/edge-agent/internal/testutil/logbuf"
 	"github.com/omo-edge/edge-agent/internal/testutil/mosquitto"
 )
 
@@ -70,22 +71,7 @@ sensors:
 }
 
 // nfcLogBuf is a goroutine-safe log sink.
-type nfcLogBuf struct {
-	mu gosync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *nfcLogBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *nfcLogBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type nfcLogBuf = logbuf.Buffer
 
 // nfcRig is an agent whose plate and reader are emulators the test holds.
 type nfcRig struct {
@@ -275,7 +261,7 @@ func testPlateContent(t *testing.T, url string) {
 		return strings.HasPrefix(tagURI(r.tag), "https://c.example.com/t?p=plate-1&c=")
 	})
 	waitFor(t, "the agent online", 10*time.Second, func() bool { return r.a.Report().Broker.Connected })
-	time.Sleep(200 * time.Millisecond) // the command subscription follows the CONNACK
+	commandAnswered(t, url, cl.base) // the command subscription follows the CONNACK
 
 	rep := r.cloud(t, cl, `{"v":1,"request_id":"r-1","plate":"plate-1","base_url":"https://cloud.example.com/c"}`)
 	if !rep.OK || rep.RequestID != "r-1" || rep.Plate != "plate-1" || rep.Applied == nil || !*rep.Applied {

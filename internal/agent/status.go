@@ -13,6 +13,8 @@ import (
 	gosync "sync"
 	"syscall"
 	"time"
+
+	mqttsync "github.com/omo-edge/edge-agent/internal/sync"
 )
 
 // Report is what `edge-agent status` shows: the daemon's state as one JSON
@@ -58,6 +60,8 @@ type BrokerStatus struct {
 	InFlight   int       `json:"in_flight"`
 	Reconnects uint64    `json:"reconnects"`
 	Backlog    uint64    `json:"backlog"`
+	// Commands counts the cloud's commands (cmd/+) and the replies.
+	Commands mqttsync.CommandStats `json:"commands"`
 }
 
 // WindowStatus is the open window's running figures.

@@ -12,25 +12,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/omo-edge/edge-agent/internal/testutil/logbuf"
 )
 
 // logBuf collects slog output for assertions.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuf = logbuf.Buffer
 
 func newLogger() (*slog.Logger, *logBuf) {
 	lb := &logBuf{}

@@ -89,7 +89,7 @@ func (c *Config) Validate() error {
 	if err := aggregate.CheckRates(specs); err != nil {
 		return c.errf("sensors", "%v", err)
 	}
-	return nil
+	return c.validateProfile(specs)
 }
 
 func (c *Config) validateMQTT() error {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +61,19 @@ type Config struct {
 	// CommandTimeout bounds how long a command handler may take before the
 	// reply says it timed out.
 	CommandTimeout time.Duration `yaml:"command_timeout"`
+	// AckSettle is how long a record whose PUBACK arrived stays in the
+	// outbox before it is deleted; if the connection is lost meanwhile it
+	// is sent again (settle.go): some brokers acknowledge before they store.
+	// 0 deletes at the PUBACK.
+	AckSettle time.Duration `yaml:"ack_settle"`
+	// Profile names the broker product whose limits the configuration is
+	// checked against (internal/config, profile.go): "" or "generic" (none),
+	// "aws-iot", "nats", "rabbitmq".
+	Profile string `yaml:"profile"`
 }
+
+// Profiles are the values of Config.Profile.
+var Profiles = []string{"generic", "aws-iot", "nats", "rabbitmq"}
 
 // TLSConfig holds the files for a TLS connection. With CertFile and KeyFile
 // the client authenticates with a certificate (mutual TLS, as AWS IoT Core
@@ -89,6 +102,7 @@ func DefaultConfig() Config {
 		BatchSize:       500,
 		HealthInterval:  time.Minute,
 		CommandTimeout:  10 * time.Second,
+		AckSettle:       250 * time.Millisecond,
 	}
 }
 
@@ -113,6 +127,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.clientID()) > 128 {
 		return fmt.Errorf("client_id: %d bytes is too long (brokers accept at most 128, many 23)", len(c.clientID()))
+	}
+	if c.Profile != "" && !slices.Contains(Profiles, c.Profile) {
+		return fmt.Errorf("profile: %q: want one of %s", c.Profile, strings.Join(Profiles, ", "))
 	}
 	if c.PasswordFile != "" && c.Username == "" {
 		return errors.New("password_file: set without username")
@@ -149,6 +166,9 @@ func (c Config) Validate() error {
 	}
 	if c.BacklogRate < 0 {
 		return fmt.Errorf("backlog_rate: must be >= 0 (0 = unlimited), got %v", c.BacklogRate)
+	}
+	if c.AckSettle < 0 || c.AckSettle > time.Minute {
+		return fmt.Errorf("ack_settle: must be 0..1m, got %v", c.AckSettle)
 	}
 	if c.BatchSize < 1 {
 		return fmt.Errorf("batch_size: must be >= 1, got %d", c.BatchSize)

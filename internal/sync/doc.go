@@ -17,6 +17,10 @@
 // client, and a record whose PUBACK did not arrive stays in the outbox and
 // is sent again, with the same payload and id, on the next connection.
 // Delivery is at least once; the payload's id lets the cloud drop duplicates.
+// A PUBACKed record is acked to the outbox only AckSettle later, and sent
+// again if the connection is lost first (settle.go: NATS acknowledges
+// before it stores). Commands are bounded (commands.go): payload size,
+// replies and log lines per second.
 //
 // Backlog and live. At connect, the records up to the outbox's highest
 // committed seq are the backlog: they drain in seq order at BacklogRate,

@@ -27,13 +27,22 @@ type cloudSubscriber struct {
 
 func subscribe(t *testing.T, b *mosquitto.Broker, filter string) *cloudSubscriber {
 	t.Helper()
+	var tc *tls.Config
+	if b.Certs != nil {
+		tc = clientTLS(t, b.Certs.CAFile, b.Certs.ClientCertFile, b.Certs.ClientKeyFile)
+	}
+	return subscribeURL(t, b.URL(), tc, filter)
+}
+
+func subscribeURL(t *testing.T, url string, tc *tls.Config, filter string) *cloudSubscriber {
+	t.Helper()
 	s := &cloudSubscriber{}
-	o := paho.NewClientOptions().AddBroker(b.URL()).SetClientID("cloud").
+	o := paho.NewClientOptions().AddBroker(url).SetClientID("cloud").
 		SetCleanSession(false).SetAutoReconnect(true).SetMaxReconnectInterval(100 * time.Millisecond).
 		SetConnectRetry(true).SetConnectRetryInterval(50 * time.Millisecond).SetProtocolVersion(4).
 		SetOrderMatters(true)
-	if b.Certs != nil {
-		o.SetTLSConfig(clientTLS(t, b.Certs.CAFile, b.Certs.ClientCertFile, b.Certs.ClientKeyFile))
+	if tc != nil {
+		o.SetTLSConfig(tc)
 	}
 	handler := func(_ paho.Client, m paho.Message) {
 		rc := received{Topic: m.Topic(), Payload: append([]byte(nil), m.Payload()...), At: time.Now()}
@@ -98,21 +107,7 @@ func TestPublisherIntegrationOutage(t *testing.T) {
 	runPublisher(t, p)
 
 	// a record every 2 ms: ~500 before, ~750 during, ~500 after the outage
-	ctx, stopFlow := context.WithCancel(context.Background())
-	flowDone := make(chan struct{})
-	go func() {
-		defer close(flowDone)
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				ob.add("agg/door")
-			}
-		}
-	}()
+	stopFlow := recordFlow(ob, 2*time.Millisecond)
 	time.Sleep(time.Second)
 	b.Stop()
 	outageStart := ob.LastSeq()
@@ -124,7 +119,6 @@ func TestPublisherIntegrationOutage(t *testing.T) {
 	b.Restart()
 	time.Sleep(time.Second)
 	stopFlow()
-	<-flowDone
 	total := ob.LastSeq()
 	waitFor(t, 20*time.Second, "outbox drained", func() bool { return ob.pendingCount() == 0 })
 	waitFor(t, 10*time.Second, "cloud has every record", func() bool {
@@ -241,4 +235,24 @@ func TestPublisherIntegrationBadPassword(t *testing.T) {
 		strings.Contains(err.Error(), "guess") || !strings.Contains(err.Error(), "password_file") {
 		t.Errorf("bad password: %v, want a permanent refusal naming password_file, not showing the password", err)
 	}
+}
+
+// recordFlow commits a record every interval until stop returns.
+func recordFlow(ob *memOutbox, every time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				ob.add("agg/door")
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

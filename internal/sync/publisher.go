@@ -14,6 +14,8 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/omo-edge/edge-agent/internal/ratelimit"
 )
 
 // Record is one outbox record: Topic is relative to the agent's base topic
@@ -74,6 +76,10 @@ type Publisher struct {
 	health   func() any
 	cmd      CommandHandler
 	cmdSlots chan struct{}
+	// the command path's bounds (commands.go)
+	cmdLog      *slog.Logger
+	replyBucket *ratelimit.Bucket
+	cmdStats    commandCounters
 
 	mu     gosync.Mutex
 	status Status // Connected, Since, LastError under mu
@@ -99,6 +105,8 @@ type Status struct {
 	// BacklogRemaining is the seq span of the backlog still to send on this
 	// connection: an upper bound on the number of records.
 	BacklogRemaining uint64 `json:"backlog_remaining"`
+	// Commands counts cmd/+ traffic.
+	Commands CommandStats `json:"commands"`
 }
 
 // New checks cfg, reads the password and TLS files and returns a publisher
@@ -121,6 +129,8 @@ func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Publisher, e
 		broker:   u,
 		base:     cfg.TopicPrefix + "/" + cfg.StoreID + "/" + cfg.AgentID + "/",
 		cmdSlots: make(chan struct{}, maxCommands),
+		// a full bucket per publisher: replies are bounded across reconnects
+		replyBucket: newReplyBucket(),
 	}
 	if cfg.PasswordFile != "" {
 		pw, err := readPassword(cfg.PasswordFile)
@@ -143,6 +153,9 @@ func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Publisher, e
 	for _, o := range opts {
 		o(p)
 	}
+	if p.cmdLog == nil {
+		p.cmdLog = NewCommandLog(p.log)
+	}
 	p.status.Since = time.Now()
 	return p, nil
 }
@@ -161,6 +174,7 @@ func (p *Publisher) Status() Status {
 	s.InFlight = int(p.inflight.Load())
 	s.Reconnects = p.reconnects.Load()
 	s.BacklogRemaining = p.backlogLeft.Load()
+	s.Commands = p.cmdStats.stats()
 	return s
 }
 

@@ -45,6 +45,7 @@ func testConfig(url string) Config {
 	c.ConnectTimeout = 2 * time.Second
 	c.BacklogRate = 0
 	c.BatchSize = 16
+	c.AckSettle = 0 // acked at the PUBACK; settle_test.go tests the settling
 	return c
 }
 

@@ -61,7 +61,8 @@ func (p *Publisher) session(ctx context.Context, c *connection) error {
 	slots := make(chan struct{}, p.cfg.MaxInflight)
 	abandon := make(chan struct{})
 	collDone := make(chan struct{})
-	go p.collect(fifo, slots, abandon, collDone)
+	settle := p.newSettler(c.lost)
+	go p.collect(fifo, slots, abandon, settle, collDone)
 
 	p.send(ctx, c, backlogEnd, fifo, slots)
 	close(fifo)
@@ -73,6 +74,7 @@ func (p *Publisher) session(ctx context.Context, c *connection) error {
 		t := time.AfterFunc(p.cfg.ConnectTimeout+5*time.Second, func() { close(abandon) })
 		<-collDone
 		t.Stop()
+		settle.close()
 		if c.lostErr != nil {
 			return c.lostErr
 		}
@@ -92,6 +94,7 @@ func (p *Publisher) session(ctx context.Context, c *connection) error {
 	cl.Disconnect(250)
 	close(abandon)
 	<-collDone
+	settle.close()
 	p.log.Info("disconnected")
 	return nil
 }
@@ -239,7 +242,7 @@ func (p *Publisher) send(ctx context.Context, c *connection, backlogEnd uint64, 
 // records whose PUBACK arrived. A token of this connection's client that
 // completes without error means its PUBACK arrived: the client is never
 // reused or resumed, so paho has no other way to complete it cleanly.
-func (p *Publisher) collect(fifo <-chan flight, slots <-chan struct{}, abandon <-chan struct{}, done chan<- struct{}) {
+func (p *Publisher) collect(fifo <-chan flight, slots <-chan struct{}, abandon <-chan struct{}, settle *settler, done chan<- struct{}) {
 	defer close(done)
 	const maxBatch = 256
 	batch := make([]uint64, 0, maxBatch)
@@ -247,8 +250,7 @@ func (p *Publisher) collect(fifo <-chan flight, slots <-chan struct{}, abandon <
 		if len(batch) == 0 {
 			return
 		}
-		p.ob.Ack(batch...)
-		p.acked.Add(uint64(len(batch)))
+		settle.add(batch)                   // acked to the outbox after AckSettle
 		batch = make([]uint64, 0, maxBatch) // the outbox may keep the slice
 	}
 	defer flush()
@@ -306,20 +308,24 @@ func (p *Publisher) healthPayload() (b []byte, err error) {
 // dispatchCommand runs the command handler off paho's goroutine, with a
 // bounded number running at once, recover and a timeout.
 func (p *Publisher) dispatchCommand(cl mqtt.Client, topic string, payload []byte) {
+	p.cmdStats.received.Add(1)
 	name := strings.TrimPrefix(topic, p.base+"cmd/")
 	if name == "" || name == topic {
-		p.log.Warn("command with an empty name ignored", "topic", topic)
+		p.cmdLog.Warn("command with an empty name ignored", "topic", truncateName(topic))
 		return
 	}
-	reply := func(b []byte) {
-		if b != nil {
-			cl.Publish(p.base+"reply/"+name, 1, false, b)
-		}
+	reply := func(b []byte) { p.publishReply(cl, name, b) }
+	if len(payload) > MaxCommandBytes {
+		p.cmdStats.tooLarge.Add(1)
+		p.cmdLog.Warn("command refused: payload too large", "command", truncateName(name), "bytes", len(payload))
+		reply(errorReply(name, fmt.Sprintf("payload of %d bytes refused unread: at most %d", len(payload), MaxCommandBytes)))
+		return
 	}
 	select {
 	case p.cmdSlots <- struct{}{}:
 	default:
-		p.log.Warn("command dropped: too many commands running", "command", name)
+		p.cmdStats.busy.Add(1)
+		p.cmdLog.Warn("command dropped: too many commands running", "command", truncateName(name))
 		reply(errorReply(name, "busy: too many commands running"))
 		return
 	}
@@ -329,7 +335,7 @@ func (p *Publisher) dispatchCommand(cl mqtt.Client, topic string, payload []byte
 		defer func() { <-p.cmdSlots }()
 		defer func() {
 			if r := recover(); r != nil {
-				p.log.Error("command handler panicked", "command", name, "panic", fmt.Sprint(r))
+				p.cmdLog.Error("command handler panicked", "command", truncateName(name), "panic", fmt.Sprint(r))
 				result <- errorReply(name, "handler failed")
 			}
 		}()
@@ -342,7 +348,7 @@ func (p *Publisher) dispatchCommand(cl mqtt.Client, topic string, payload []byte
 		case b := <-result:
 			reply(b)
 		case <-t.C:
-			p.log.Warn("command handler timed out", "command", name, "timeout", p.cfg.CommandTimeout)
+			p.cmdLog.Warn("command handler timed out", "command", truncateName(name), "timeout", p.cfg.CommandTimeout)
 			reply(errorReply(name, "timeout"))
 		}
 	}()
