@@ -544,6 +544,7 @@ func (o *Outbox) commitTx(dropped uint64) (res commitResult, err error) {
 			if err := meta.Put(keyMeta, fm.encode()); err != nil {
 				return err
 			}
+			slowDisk()
 			if o.beforeCommit != nil {
 				return o.beforeCommit()
 			}
