@@ -2,10 +2,12 @@
 # Reruns the figures of docs/PERFORMANCE.md on this machine.
 #   scripts/bench.sh            all Go benchmarks + the daemon's RSS and fsyncs
 #   scripts/bench.sh rss        only the daemon measurement
+#   scripts/bench.sh drain      a daemon's durable drain vs raw paho (scripts/bench-drain.sh)
 # Needs mosquitto for the drain benchmark and the daemon measurement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
+[ "$what" = drain ] && exec scripts/bench-drain.sh
 export PATH=$PATH:/usr/sbin
 
 if [ "$what" = all ]; then
