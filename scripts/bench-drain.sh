@@ -7,7 +7,7 @@
 #   2. starts Mosquitto on its own port;
 #   3. alternating DRAIN_ROUNDS times (default 2): the real `edge-agent run`
 #      on a copy of that state dir with 64 simulated sensors counting
-#      (10 s windows, mqtt.backlog_rate 0 = unlimited), timed from connected
+#      (2 s windows, mqtt.backlog_rate 0 = unlimited), timed from connected
 #      to an outbox holding nothing of the backlog; then raw paho at QoS 1,
 #      nothing stored, the same payloads and the same 1000 in flight;
 #   4. the durable drain again with a slow disk: a -tags slowdisk build that
@@ -42,7 +42,7 @@ agent_id: bench-pi
 state_dir: $tmp/state
 status_socket: $tmp/status.sock
 log_level: warn
-window: 10s
+window: 2s
 clock: {require_sync: false}
 mqtt: {broker: "tcp://127.0.0.1:$port", backlog_rate: 0, max_inflight: 1000}
 buffer: {max_bytes: 2GiB}
@@ -71,16 +71,22 @@ durable() {
   local t0; t0=$(date +%s.%N)
   if command -v strace >/dev/null 2>&1; then
     strace -f --seccomp-bpf -e trace=fsync,fdatasync -c -o "$tmp/strace.txt" \
-      "$1" run --config "$tmp/bench.yaml" 2>"$tmp/agent.log" &
+      "$1" run --config "$tmp/bench.yaml" >/dev/null 2>"$tmp/agent.log" &
     local spid=$!
     local pid=""
     for _ in $(seq 1 100); do pid=$(pgrep -P "$spid" || true); [ -n "$pid" ] && break; sleep 0.05; done
   else
-    "$1" run --config "$tmp/bench.yaml" 2>"$tmp/agent.log" &
+    "$1" run --config "$tmp/bench.yaml" >/dev/null 2>"$tmp/agent.log" &
     local spid=$! pid=$!
   fi
-  local out; out=$("$tmp/drainbench" watch -config "$tmp/bench.yaml" -pid "$pid" -backlog "$n")
-  kill -TERM "$pid"; wait "$spid" || true
+  local out rc=0
+  out=$("$tmp/drainbench" watch -config "$tmp/bench.yaml" -pid "$pid" -backlog "$n") || rc=$?
+  if ! kill -TERM "$pid" 2>/dev/null && [ "$rc" = 0 ]; then rc="0, but the daemon had exited"; fi
+  wait "$spid" || true
+  if [ "$rc" != 0 ]; then
+    echo "$2: watch failed (exit $rc); daemon log:" >&2
+    tail -5 "$tmp/agent.log" >&2; tail -3 "$tmp/strace.txt" 2>/dev/null >&2; return 1
+  fi
   local life; life=$(echo "$(date +%s.%N) - $t0" | bc)
   local syncs=na
   if [ -f "$tmp/strace.txt" ]; then
@@ -108,11 +114,12 @@ done
 echo
 awk '
   function v(k,  i, a) { for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == k) return a[2] } }
-  $1 == "durable" { d += v("msg_per_s"); nd++; c += v("cpu_us_per_msg"); f += v("fsync_per_s") }
+  $1 == "durable" { d += v("msg_per_s"); nd++; c += v("cpu_us_per_msg"); cn += v("net_of_counting"); f += v("fsync_per_s"); w += v("written_mb"); l = l " " v("max_ms"); li = li " " v("idle_max_ms") }
   $1 == "raw-paho" { p += v("msg_per_s"); np++ }
   $1 ~ /^durable-fsync/ { slow = slow sprintf("  %s: %s msg/s, live p99 %s ms\n", substr($1, 9), v("msg_per_s"), v("p99_ms")) }
   END {
-    printf "durable drain: %.0f msg/s (mean of %d), %.1f CPU-us/msg (daemon), %.1f fsyncs/s\n", d/nd, nd, c/nd, f/nd
+    printf "durable drain: %.0f msg/s (mean of %d), %.1f CPU-us/msg (daemon; %.1f net of counting), %.1f fsyncs/s, %.0f MB written\n", d/nd, nd, c/nd, cn/nd, f/nd, w/nd
+    printf "live windows, worst window-end-to-arrival per run (ms), during the drain:%s; after it:%s\n", l, li
     printf "raw paho:      %.0f msg/s (mean of %d)\n", p/np, np
     printf "ratio durable/raw: %.2f\n", (d/nd)/(p/np)
     printf "slow disk (fsync delay per fdatasync):\n%s", slow

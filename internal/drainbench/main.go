@@ -82,9 +82,10 @@ func base(cfg *config.Config) string {
 }
 
 // watch times the daemon's drain: from its first connected status to the
-// outbox holding nothing of the backlog. Meanwhile it subscribes to the
-// store topic and measures how late live windows (not historical) arrive
-// after they close (window end + the pipeline's 1 s settle).
+// outbox holding nothing of the backlog (acks are deleted by the next
+// commit; acked_secs is when the publisher had acked as many records).
+// Meanwhile it subscribes to the store topic and measures how late live
+// windows (not historical) arrive after their window's end.
 func watch(cfg *config.Config, pid int, backlog uint64, timeout time.Duration) error {
 	lat := &lateness{}
 	sub := paho.NewClient(paho.NewClientOptions().AddBroker(cfg.MQTT.Broker).SetClientID("drainbench-sub").
@@ -100,6 +101,8 @@ func watch(cfg *config.Config, pid int, backlog uint64, timeout time.Duration) e
 	var (
 		t0   time.Time
 		cpu0 time.Duration
+		wr0  int64
+		tAck time.Time
 	)
 	for {
 		if time.Now().After(deadline) {
@@ -109,14 +112,30 @@ func watch(cfg *config.Config, pid int, backlog uint64, timeout time.Duration) e
 		now := time.Now()
 		if err == nil {
 			if t0.IsZero() && r.Broker.Connected {
-				t0, cpu0 = now, procCPU(pid)
+				t0, cpu0, wr0 = now, procCPU(pid), procWritten(pid)
+			}
+			if !t0.IsZero() && tAck.IsZero() && r.Broker.Acked >= backlog {
+				tAck = now
 			}
 			if !t0.IsZero() && (r.Outbox.Depth == 0 || r.Outbox.OldestSeq > backlog) {
 				secs := now.Sub(t0).Seconds()
-				cpu := procCPU(pid) - cpu0
+				cpu, wr := procCPU(pid)-cpu0, procWritten(pid)-wr0
 				p50, p99, worst, live := lat.summary()
-				fmt.Printf("drained=%d secs=%.2f msg_per_s=%.0f cpu_us_per_msg=%.1f live_windows=%d live_close_to_arrival_p50_ms=%.0f p99_ms=%.0f max_ms=%.0f\n",
-					backlog, secs, float64(backlog)/secs, float64(cpu.Microseconds())/float64(backlog), live, p50, p99, worst)
+				// The daemon's CPU when idle (counting only), to subtract,
+				// and the live windows' lateness with no backlog, to compare.
+				const idle = 6 * time.Second
+				c1 := procCPU(pid)
+				lat.reset()
+				time.Sleep(idle)
+				counting := float64(procCPU(pid)-c1) / float64(idle)
+				_, _, idleWorst, _ := lat.summary()
+				net := float64(cpu) - counting*secs*float64(time.Second)
+				if tAck.IsZero() {
+					tAck = now
+				}
+				fmt.Printf("drained=%d secs=%.2f msg_per_s=%.0f acked_secs=%.2f cpu_us_per_msg=%.1f net_of_counting=%.1f written_mb=%.1f live_windows=%d live_end_to_arrival_p50_ms=%.0f p99_ms=%.0f max_ms=%.0f idle_max_ms=%.0f\n",
+					backlog, secs, float64(backlog)/secs, tAck.Sub(t0).Seconds(), float64(cpu.Microseconds())/float64(backlog), net/1e3/float64(backlog),
+					float64(wr)/1e6, live, p50, p99, worst, idleWorst)
 				return nil
 			}
 		}
@@ -138,9 +157,16 @@ func (l *lateness) note(at time.Time, payload []byte) {
 	if json.Unmarshal(payload, &m) != nil || m.Historical {
 		return
 	}
-	closed := m.End.Add(time.Second) // the pipeline settles readings 1 s before closing
+	// From the window's end: includes the pipeline's 1 s settle (late
+	// readings) and the commit at the next flush_interval.
 	l.mu.Lock()
-	l.ms = append(l.ms, float64(at.Sub(closed).Microseconds())/1000)
+	l.ms = append(l.ms, float64(at.Sub(m.End).Microseconds())/1000)
+	l.mu.Unlock()
+}
+
+func (l *lateness) reset() {
+	l.mu.Lock()
+	l.ms = l.ms[:0]
 	l.mu.Unlock()
 }
 
@@ -217,6 +243,22 @@ func procCPU(pid int) time.Duration {
 	ut, _ := strconv.ParseInt(f[11], 10, 64) // field 14
 	st, _ := strconv.ParseInt(f[12], 10, 64) // field 15
 	return time.Duration(ut+st) * time.Second / clockTicks
+}
+
+// procWritten is the bytes a process caused to be written to storage
+// (write_bytes of /proc/PID/io).
+func procWritten(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/io")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "write_bytes: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // clockTicks is USER_HZ, 100 on every Linux the agent runs on.
