@@ -26,12 +26,8 @@ if ! command -v strace >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y strace >/dev/null; else echo "strace missing: fsyncs not counted" >&2; fi
 fi
 
-tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n' "$port" > "$tmp/mosquitto.conf"
-mosquitto -c "$tmp/mosquitto.conf" >/dev/null 2>&1 &
-CGO_ENABLED=0 go build -o "$tmp/edge-agent" ./cmd/edge-agent
+. scripts/bench-lib.sh
+bench_setup
 CGO_ENABLED=0 go build -tags slowdisk -o "$tmp/edge-agent-slowdisk" ./cmd/edge-agent
 CGO_ENABLED=0 go build -o "$tmp/drainbench" ./internal/drainbench
 
@@ -48,15 +44,7 @@ mqtt: {broker: "tcp://127.0.0.1:$port", backlog_rate: 0, max_inflight: 1000}
 buffer: {max_bytes: 2GiB}
 sensors:
 YAML
-  for i in $(seq 1 22); do
-    printf '  - {id: door-%d, kind: tof-2zone, role: entrance, bus: sim, timing_budget: 20ms, simulate: {seed: %d, per_minute: 20}}\n' "$i" "$i"
-  done
-  for i in $(seq 1 21); do
-    printf '  - {id: street-%d, kind: beam-pair, role: passerby, pins: {a: A%d, b: B%d}, simulate: {seed: %d, per_minute: 60}}\n' "$i" "$i" "$i" "$((100+i))"
-  done
-  for i in $(seq 1 21); do
-    printf '  - {id: counter-%d, kind: pulse, role: entrance, pins: {in: I%d, out: O%d}, simulate: {seed: %d, per_minute: 10}}\n' "$i" "$i" "$i" "$((200+i))"
-  done
+  bench_sensors
 } > "$tmp/bench.yaml"
 "$tmp/edge-agent" config validate "$tmp/bench.yaml" >/dev/null
 

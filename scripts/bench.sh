@@ -18,12 +18,8 @@ fi
 
 # The daemon with 64 simulated sensors (real drivers on emulated chips)
 # publishing to a local Mosquitto: peak RSS and fsyncs per second.
-tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" > "$tmp/mosquitto.conf"
-mosquitto -c "$tmp/mosquitto.conf" >/dev/null 2>&1 &
-CGO_ENABLED=0 go build -o "$tmp/edge-agent" ./cmd/edge-agent
+. scripts/bench-lib.sh
+bench_setup
 {
   cat <<YAML
 store_id: bench-store
@@ -36,15 +32,7 @@ clock: {require_sync: false}
 mqtt: {broker: "tcp://127.0.0.1:$port"}
 sensors:
 YAML
-  for i in $(seq 1 22); do
-    printf '  - {id: door-%d, kind: tof-2zone, role: entrance, bus: sim, timing_budget: 20ms, simulate: {seed: %d, per_minute: 20}}\n' "$i" "$i"
-  done
-  for i in $(seq 1 21); do
-    printf '  - {id: street-%d, kind: beam-pair, role: passerby, pins: {a: A%d, b: B%d}, simulate: {seed: %d, per_minute: 60}}\n' "$i" "$i" "$i" "$((100+i))"
-  done
-  for i in $(seq 1 21); do
-    printf '  - {id: counter-%d, kind: pulse, role: entrance, pins: {in: I%d, out: O%d}, simulate: {seed: %d, per_minute: 10}}\n' "$i" "$i" "$i" "$((200+i))"
-  done
+  bench_sensors
 } > "$tmp/bench.yaml"
 "$tmp/edge-agent" config validate "$tmp/bench.yaml"
 secs=${RSS_SECONDS:-150}

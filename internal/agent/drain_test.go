@@ -32,15 +32,7 @@ func TestAgentIntegrationSIGKILLMidDrain(t *testing.T) {
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	start := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"="+path)
-		cmd.Stderr = testWriter{t}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
+	start := func() *exec.Cmd { return startChild(t, path) }
 	for _, at := range []int{n / 5, n / 2} {
 		cmd := start()
 		waitFor(t, "the drain to pass the kill point", 90*time.Second, func() bool { return len(c.snapshot()) >= at })
@@ -77,4 +69,17 @@ func noneMovedAside(t *testing.T, dir string) {
 	if m, _ := filepath.Glob(filepath.Join(dir, "outbox.db.corrupt-*")); len(m) > 0 {
 		t.Fatalf("outbox moved aside as unusable: %v", m)
 	}
+}
+
+// startChild starts the test binary as a daemon on the config at path (a
+// real process to SIGKILL).
+func startChild(t *testing.T, path string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+path)
+	cmd.Stderr = testWriter{t}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
 }
