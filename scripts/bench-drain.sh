@@ -31,21 +31,7 @@ bench_setup
 CGO_ENABLED=0 go build -tags slowdisk -o "$tmp/edge-agent-slowdisk" ./cmd/edge-agent
 CGO_ENABLED=0 go build -o "$tmp/drainbench" ./internal/drainbench
 
-{
-  cat <<YAML
-store_id: bench-store
-agent_id: bench-pi
-state_dir: $tmp/state
-status_socket: $tmp/status.sock
-log_level: warn
-window: 2s
-clock: {require_sync: false}
-mqtt: {broker: "tcp://127.0.0.1:$port", backlog_rate: 0, max_inflight: 1000}
-buffer: {max_bytes: 2GiB}
-sensors:
-YAML
-  bench_sensors
-} > "$tmp/bench.yaml"
+bench_config 2s "broker: \"tcp://127.0.0.1:$port\", backlog_rate: 0, max_inflight: 1000" 'buffer: {max_bytes: 2GiB}'
 "$tmp/edge-agent" config validate "$tmp/bench.yaml" >/dev/null
 
 echo "filling the outbox with $n windows..."

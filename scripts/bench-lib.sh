@@ -11,6 +11,26 @@ bench_setup() {
   CGO_ENABLED=0 go build -o "$tmp/edge-agent" ./cmd/edge-agent
 }
 
+# bench_config WINDOW MQTT [MORE] writes $tmp/bench.yaml: the simulated
+# store with windows of WINDOW, mqtt: {MQTT} and the MORE lines.
+bench_config() {
+  {
+    cat <<YAML
+store_id: bench-store
+agent_id: bench-pi
+state_dir: $tmp/state
+status_socket: $tmp/status.sock
+log_level: warn
+window: $1
+clock: {require_sync: false}
+mqtt: {$2}
+${3:-}
+sensors:
+YAML
+    bench_sensors
+  } > "$tmp/bench.yaml"
+}
+
 # bench_sensors prints the sensors: entries of the benchmarks' simulated
 # store: 64 sensors (22 VL53L1X emulators, 21 beam pairs and 21 pulse
 # counters on fake GPIO).

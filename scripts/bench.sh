@@ -20,20 +20,7 @@ fi
 # publishing to a local Mosquitto: peak RSS and fsyncs per second.
 . scripts/bench-lib.sh
 bench_setup
-{
-  cat <<YAML
-store_id: bench-store
-agent_id: bench-pi
-state_dir: $tmp/state
-status_socket: $tmp/status.sock
-log_level: warn
-window: 1m
-clock: {require_sync: false}
-mqtt: {broker: "tcp://127.0.0.1:$port"}
-sensors:
-YAML
-  bench_sensors
-} > "$tmp/bench.yaml"
+bench_config 1m "broker: \"tcp://127.0.0.1:$port\""
 "$tmp/edge-agent" config validate "$tmp/bench.yaml"
 secs=${RSS_SECONDS:-150}
 "$tmp/edge-agent" run --config "$tmp/bench.yaml" 2>"$tmp/agent.log" &
