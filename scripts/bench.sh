@@ -3,10 +3,12 @@
 #   scripts/bench.sh            all Go benchmarks + the daemon's RSS and fsyncs
 #   scripts/bench.sh rss        only the daemon measurement
 #   scripts/bench.sh fleet [N]  the fleet run of docs/FLEET.md (scripts/fleet.sh)
+#   scripts/bench.sh drain      a daemon's durable drain vs raw paho (scripts/bench-drain.sh)
 # Needs mosquitto for the drain benchmark and the daemon measurement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
+[ "$what" = drain ] && exec scripts/bench-drain.sh
 export PATH=$PATH:/usr/sbin
 if [ "$what" = fleet ]; then
   shift
@@ -15,40 +17,15 @@ fi
 
 if [ "$what" = all ]; then
   go test -run '^$' -bench . -benchmem -benchtime 2s \
-    ./cmd/edge-agent ./internal/trace ./internal/detect ./internal/buffer ./internal/sync ./internal/fleet 2>    ./cmd/edge-agent ./internal/trace ./internal/detect ./internal/buffer ./internal/sync 2>&1 |1 |
+    ./cmd/edge-agent ./internal/trace ./internal/detect ./internal/buffer ./internal/sync ./internal/fleet 2>&1 |
     grep -E '^(Benchmark|ok|FAIL|---)' || true
 fi
 
 # The daemon with 64 simulated sensors (real drivers on emulated chips)
 # publishing to a local Mosquitto: peak RSS and fsyncs per second.
-tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" > "$tmp/mosquitto.conf"
-mosquitto -c "$tmp/mosquitto.conf" >/dev/null 2>&1 &
-CGO_ENABLED=0 go build -o "$tmp/edge-agent" ./cmd/edge-agent
-{
-  cat <<YAML
-store_id: bench-store
-agent_id: bench-pi
-state_dir: $tmp/state
-status_socket: $tmp/status.sock
-log_level: warn
-window: 1m
-clock: {require_sync: false}
-mqtt: {broker: "tcp://127.0.0.1:$port"}
-sensors:
-YAML
-  for i in $(seq 1 22); do
-    printf '  - {id: door-%d, kind: tof-2zone, role: entrance, bus: sim, timing_budget: 20ms, simulate: {seed: %d, per_minute: 20}}\n' "$i" "$i"
-  done
-  for i in $(seq 1 21); do
-    printf '  - {id: street-%d, kind: beam-pair, role: passerby, pins: {a: A%d, b: B%d}, simulate: {seed: %d, per_minute: 60}}\n' "$i" "$i" "$i" "$((100+i))"
-  done
-  for i in $(seq 1 21); do
-    printf '  - {id: counter-%d, kind: pulse, role: entrance, pins: {in: I%d, out: O%d}, simulate: {seed: %d, per_minute: 10}}\n' "$i" "$i" "$i" "$((200+i))"
-  done
-} > "$tmp/bench.yaml"
+. scripts/bench-lib.sh
+bench_setup
+bench_config 1m "broker: \"tcp://127.0.0.1:$port\""
 "$tmp/edge-agent" config validate "$tmp/bench.yaml"
 secs=${RSS_SECONDS:-150}
 "$tmp/edge-agent" run --config "$tmp/bench.yaml" 2>"$tmp/agent.log" &

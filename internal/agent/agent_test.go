@@ -138,15 +138,7 @@ func TestAgentIntegrationSIGKILL(t *testing.T) {
 	if err := os.WriteFile(path, []byte(simStoreYAML(mq.URL(), dir, "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	start := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"="+path)
-		cmd.Stderr = testWriter{t}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
+	start := func() *exec.Cmd { return startChild(t, path) }
 	rng := rand.New(rand.NewPCG(1, 2))
 	const kills = 22
 	for i := 0; i < kills; i++ {

@@ -1,6 +1,7 @@
 package buffer
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -516,12 +517,15 @@ func (o *Outbox) commitTx(dropped uint64) (res commitResult, err error) {
 				res.depth++
 				res.bytes += recordSize(v)
 			}
+			// Acks are sorted: one cursor seek per ack, not a Get and a
+			// Delete that each descend from the root.
+			dc := b.Cursor()
 			for _, s := range o.ackBuf {
 				k := seqKey(s)
-				if v := b.Get(k); v != nil {
+				if ck, v := dc.Seek(k); ck != nil && bytes.Equal(ck, k) {
 					res.depth--
 					res.bytes -= recordSize(v)
-					if err := b.Delete(k); err != nil {
+					if err := dc.Delete(); err != nil {
 						return err
 					}
 				}
@@ -562,6 +566,7 @@ func (o *Outbox) commitTx(dropped uint64) (res commitResult, err error) {
 			if err := meta.Put(keyMeta, fm.encode()); err != nil {
 				return err
 			}
+			slowDisk()
 			if o.beforeCommit != nil {
 				return o.beforeCommit()
 			}

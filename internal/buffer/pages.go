@@ -78,7 +78,8 @@ func (w *pageWalker) read(id uint64, full bool) (flags, count uint16, data []byt
 		w.seen[i] = true
 	}
 	size := (overflow + 1) * w.ps
-	if pageHeaderSize+uint64(count)*pageElemSize > size && (count != 0xFFFF || flags != freelistPageFlag) {
+	// A freelist page's elements are 8-byte page ids, checked by freelist.
+	if flags != freelistPageFlag && pageHeaderSize+uint64(count)*pageElemSize > size {
 		return 0, 0, nil, corrupt("page %d: %d elements do not fit", id, count)
 	}
 	if full {

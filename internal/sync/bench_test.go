@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"context"
 	"fmt"
 	"syscall"
 	"testing"
@@ -30,32 +29,11 @@ func BenchmarkDrainMosquitto(b *testing.B) {
 		ob.acked = append(ob.acked, false)
 		ob.pending++
 	}
-	cfg := testConfig(br.URL())
-	cfg.BacklogRate = 0
-	cfg.BatchSize = 1000
-	cfg.MaxInflight = 1000
-	p, err := New(cfg, ob, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	b.ReportAllocs()
-	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuTime()
-	go func() { defer close(done); _ = p.Run(ctx) }()
-	for ob.pendingCount() > 0 {
-		time.Sleep(time.Millisecond)
-	}
-	elapsed, cpu := time.Since(start), cpuTime()-cpu0
-	b.StopTimer()
-	cancel()
-	<-done
-	if st := p.Status(); st.Acked != uint64(b.N) {
-		b.Fatalf("acked %d of %d", st.Acked, b.N)
-	}
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msg/s")
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/msg")
+	timeDrain(b, br.URL(), ob, 1000, func() {
+		for ob.pendingCount() > 0 {
+			time.Sleep(time.Millisecond)
+		}
+	})
 }
 
 // BenchmarkRawPahoMosquitto is the baseline: paho publishing the same

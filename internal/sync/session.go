@@ -114,6 +114,7 @@ func (p *Publisher) send(ctx context.Context, c *connection, backlogEnd uint64, 
 		liveDirty  = true // worth reading the live side
 		lim        = newLimiter(p.cfg.BacklogRate, time.Now())
 		poll       = time.NewTicker(livePoll)
+		committed  = p.ob.Committed()
 	)
 	defer poll.Stop()
 	p.backlogLeft.Store(backlogEnd)
@@ -132,7 +133,8 @@ func (p *Publisher) send(ctx context.Context, c *connection, backlogEnd uint64, 
 			return false
 		case <-c.lost:
 			return false
-		case <-p.ob.Committed():
+		case <-committed:
+			committed = p.ob.Committed()
 			liveDirty, backDirty = true, true
 		case <-poll.C:
 			liveDirty, backDirty = true, true
@@ -142,11 +144,19 @@ func (p *Publisher) send(ctx context.Context, c *connection, backlogEnd uint64, 
 	}
 
 	for {
+		// Checked on every turn, not only when idle: an unlimited backlog
+		// drain never waits, and live windows committed meanwhile must not
+		// queue behind the whole backlog.
 		select {
 		case <-ctx.Done():
 			return
 		case <-c.lost:
 			return
+		case <-committed:
+			committed = p.ob.Committed()
+			liveDirty, backDirty = true, true
+		case <-poll.C:
+			liveDirty, backDirty = true, true
 		default:
 		}
 		if len(liveQ) == 0 && liveDirty {
