@@ -228,15 +228,28 @@ func TestRecordReplayMatchesDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Both headers date t_ms 0 at the daemon's start (the daemon fills that
+	// in before its socket answers, so an early subscriber gets it too).
 	t0 := rd.Header().Start.Sub(st.Header().Start).Milliseconds()
-	live := map[string]map[string]int64{"door": {}, "side": {}, "street": {}}
-	evMu.Lock()
-	for _, e := range events {
-		if e.t >= t0 && e.t < t0+5000 {
-			live[e.sensor][map[string]string{"entry": "entries", "exit": "exits", "passerby": "passersby"}[e.kind]]++
+	// The span's events reached this client's stream when they reached
+	// record's, which then listened 2 s more; under load its reader may
+	// still be behind: wait for the walkers' 12 events, not a fixed time.
+	var live map[string]map[string]int64
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		live = map[string]map[string]int64{"door": {}, "side": {}, "street": {}}
+		n := 0
+		evMu.Lock()
+		for _, e := range events {
+			if e.t >= t0 && e.t < t0+5000 {
+				live[e.sensor][map[string]string{"entry": "entries", "exit": "exits", "passerby": "passersby"}[e.kind]]++
+				n++
+			}
+		}
+		evMu.Unlock()
+		if n >= 12 || time.Now().After(deadline) {
+			break
 		}
 	}
-	evMu.Unlock()
 
 	var replayOut bytes.Buffer
 	if c := cli(context.Background(), &replayOut, io.Discard, "replay", "--trace", file); c != 0 {

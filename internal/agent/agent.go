@@ -241,6 +241,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	// The pipeline's first advance fills in the view (the wall time of
+	// t_ms 0, the detectors) before the socket serves: a client that asks
+	// the moment it answers must not get the zero view (a stream dated at
+	// the Unix epoch). No other goroutine runs yet; loop takes over from here.
+	a.advance()
 	stopStatus, err := serveStatus(ctx, a.cfg.StatusSocket, a.Report, a.serveStream, a.calibrate, a.log)
 	if err != nil {
 		a.nfc.close()
@@ -305,7 +310,7 @@ func (a *Agent) loop(ctx context.Context) error {
 		defer t.Stop()
 		watchdog = t.C
 	}
-	a.advance()
+	// The first advance is the caller's, before anyone may ask (Run, startLocal).
 	for {
 		select {
 		case r := <-a.readings:

@@ -66,6 +66,7 @@ func (a *Agent) startLocal(ids []string) (*Local, error) {
 		}
 		want[i] = true
 	}
+	a.advance() // the view a stream's header is made of, as in Run
 	env := a.sourceEnv()
 	srcs := make([]Source, len(a.cfg.Sensors))
 	closeAll := func() {
