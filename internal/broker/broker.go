@@ -10,18 +10,20 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"sync/atomic"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // Broker is a running embedded broker.
 type Broker struct {
-	srv   *mqtt.Server
-	addr  string
-	subID atomic.Int32
+	srv       *mqtt.Server
+	acc       *acceptor
+	addr      string
+	subID     atomic.Int32
+	closeOnce sync.Once
 }
 
 // Message is a message seen by an inline subscription.
@@ -71,15 +73,13 @@ func Start(addr string, log *slog.Logger, opts ...Option) (*Broker, error) {
 			return nil, fmt.Errorf("broker: hook %s: %w", h.ID(), err)
 		}
 	}
-	if err := srv.AddListener(listeners.NewNet("tcp", ln)); err != nil {
-		_ = ln.Close()
-		return nil, fmt.Errorf("broker: %w", err)
-	}
+	// no mochi listener: the acceptor serves ln (see accept.go)
 	if err := srv.Serve(); err != nil {
+		_ = ln.Close()
 		_ = srv.Close()
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	return &Broker{srv: srv, addr: ln.Addr().String()}, nil
+	return &Broker{srv: srv, acc: startAcceptor(srv, ln), addr: ln.Addr().String()}, nil
 }
 
 // Addr is the address the broker listens on (the real port when ":0" was
@@ -107,8 +107,16 @@ func (b *Broker) Publish(topic string, payload []byte, retain bool, qos byte) er
 	return b.srv.Publish(topic, payload, retain, qos)
 }
 
-// Close disconnects every client and stops listening.
-func (b *Broker) Close() error { return b.srv.Close() }
+// Close stops listening, disconnects every client and waits for their
+// connections to end; safe against clients connecting meanwhile, and
+// against a second Close.
+func (b *Broker) Close() error {
+	b.closeOnce.Do(func() {
+		b.acc.close()
+		_ = b.srv.Close()
+	})
+	return nil
+}
 
 // usersHook accepts the configured username/password pairs (anyone when
 // users is nil) and allows every topic. (mochi's own auth hooks would pull
