@@ -23,25 +23,44 @@ type Bucket struct {
 }
 
 // NewBucket returns a full bucket.
-func NewBucket(rate float64, burst int) *Bucket {
-	return &Bucket{rate: rate, burst: float64(burst), tokens: float64(burst)}
+func NewBucket(rate, burst float64) *Bucket {
+	return &Bucket{rate: rate, burst: burst, tokens: burst}
+}
+
+// refill adds the tokens earned since the last call; under mu.
+func (b *Bucket) refill(now time.Time) {
+	if !b.last.IsZero() {
+		if dt := now.Sub(b.last).Seconds(); dt > 0 {
+			b.tokens = min(b.burst, b.tokens+dt*b.rate)
+		}
+	}
+	if now.After(b.last) {
+		b.last = now
+	}
 }
 
 // Allow spends a token if there is one at now.
 func (b *Bucket) Allow(now time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !b.last.IsZero() {
-		if dt := now.Sub(b.last).Seconds(); dt > 0 {
-			b.tokens = min(b.burst, b.tokens+dt*b.rate)
-		}
-	}
-	b.last = now
+	b.refill(now)
 	if b.tokens >= 1 {
 		b.tokens--
 		return true
 	}
 	return false
+}
+
+// Delay is how long after now a token will be there (0: one is there
+// now); it spends nothing. For a caller that waits instead of dropping.
+func (b *Bucket) Delay(now time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.refill(now)
+	if b.tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
 }
 
 // Handler passes records to the next handler at a bounded rate. The first
@@ -89,7 +108,7 @@ func NewHandler(next slog.Handler, o Options) *Handler {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Handler{next: next, s: &state{bucket: NewBucket(o.Rate, o.Burst), flushAfter: o.FlushAfter, base: next, now: o.Now}}
+	return &Handler{next: next, s: &state{bucket: NewBucket(o.Rate, float64(o.Burst)), flushAfter: o.FlushAfter, base: next, now: o.Now}}
 }
 
 // Suppressed is the number of records suppressed so far, in all.

@@ -91,3 +91,27 @@ func TestHandlerFlushesTheLastCount(t *testing.T) {
 		t.Fatal("Enabled does not follow the next handler")
 	}
 }
+
+func TestBucketDelay(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	b := NewBucket(100, 1.5) // a burst of one and a half: one now
+	if d := b.Delay(t0); d != 0 {
+		t.Fatalf("full bucket: delay %v, want 0", d)
+	}
+	if !b.Allow(t0) {
+		t.Fatal("full bucket refused")
+	}
+	// half a token left: the next one in 5 ms; Delay spends nothing
+	for range 2 {
+		if d := b.Delay(t0); d != 5*time.Millisecond {
+			t.Errorf("delay %v, want 5ms", d)
+		}
+	}
+	// a clock that steps back earns nothing and loses nothing
+	if d := b.Delay(t0.Add(-time.Second)); d != 5*time.Millisecond {
+		t.Errorf("after a step back: delay %v, want 5ms", d)
+	}
+	if d := b.Delay(t0.Add(5 * time.Millisecond)); d != 0 {
+		t.Errorf("after 5ms: delay %v, want 0", d)
+	}
+}

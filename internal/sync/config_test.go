@@ -209,7 +209,7 @@ func TestLimiterAndBackoff(t *testing.T) {
 		if d := l.delay(t0); d != 0 {
 			t.Fatalf("burst message %d delayed %v", i, d)
 		}
-		l.take()
+		l.take(t0)
 	}
 	if d := l.delay(t0); d != 10*time.Millisecond {
 		t.Errorf("after the burst: delay %v, want 10ms", d)

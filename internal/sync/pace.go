@@ -3,47 +3,35 @@ package sync
 import (
 	"math/rand/v2"
 	"time"
+
+	"github.com/omo-edge/edge-agent/internal/ratelimit"
 )
 
-// limiter is a token bucket for the backlog drain: rate messages per second
-// with a burst of a tenth of a second's worth (at least one).
-type limiter struct {
-	rate   float64 // 0 = unlimited
-	burst  float64
-	tokens float64
-	last   time.Time
-}
+// limiter paces the backlog drain: rate messages per second with a burst
+// of a tenth of a second's worth (at least one); rate 0 = unlimited.
+type limiter struct{ b *ratelimit.Bucket } // nil b: unlimited
 
-func newLimiter(rate float64, now time.Time) *limiter {
-	b := rate / 10
-	if b < 1 {
-		b = 1
+func newLimiter(rate float64, now time.Time) limiter {
+	if rate == 0 {
+		return limiter{}
 	}
-	return &limiter{rate: rate, burst: b, tokens: b, last: now}
+	b := ratelimit.NewBucket(rate, max(rate/10, 1))
+	b.Delay(now) // the bucket's clock starts now
+	return limiter{b}
 }
 
 // delay is how long until one message may go; 0 = now.
-func (l *limiter) delay(now time.Time) time.Duration {
-	if l.rate == 0 {
+func (l limiter) delay(now time.Time) time.Duration {
+	if l.b == nil {
 		return 0
 	}
-	if dt := now.Sub(l.last); dt > 0 {
-		l.tokens += dt.Seconds() * l.rate
-		if l.tokens > l.burst {
-			l.tokens = l.burst
-		}
-		l.last = now
-	}
-	if l.tokens >= 1 {
-		return 0
-	}
-	return time.Duration((1 - l.tokens) / l.rate * float64(time.Second))
+	return l.b.Delay(now)
 }
 
-// take spends one message (after delay said 0).
-func (l *limiter) take() {
-	if l.rate != 0 {
-		l.tokens--
+// take spends one message at now (after delay said 0).
+func (l limiter) take(now time.Time) {
+	if l.b != nil {
+		l.b.Allow(now)
 	}
 }
 

@@ -228,7 +228,7 @@ func (p *Publisher) send(ctx context.Context, c *connection, backlogEnd uint64, 
 		if historical {
 			backQ = backQ[1:]
 			backCursor = rec.Seq
-			lim.take()
+			lim.take(time.Now())
 			payload = markHistorical(payload)
 			if rec.Seq >= backlogEnd {
 				backDone = true
