@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/omo-edge/edge-agent/internal/plate"
+	mqttsync "github.com/omo-edge/edge-agent/internal/sync"
 )
 
 // handleCommand answers the cloud's commands (cmd/<name> → reply/<name>).
@@ -14,8 +15,8 @@ func (a *Agent) handleCommand(name string, payload []byte) []byte {
 	case plate.CommandName:
 		return a.nfc.plateContent(a.cmdLog, a.cfg.StoreID, payload)
 	}
-	a.cmdLog.Warn("unknown command", "command", truncate(name, 64))
-	return plate.Reply{Error: fmt.Sprintf("unknown command %q (this agent answers: %s)", truncate(name, 64), plate.CommandName)}.Encode()
+	a.cmdLog.Warn("unknown command", "command", mqttsync.TruncateName(name))
+	return plate.Reply{Error: fmt.Sprintf("unknown command %q (this agent answers: %s)", mqttsync.TruncateName(name), plate.CommandName)}.Encode()
 }
 
 // plateContent applies a cmd/plate-content payload: parsed and validated
@@ -49,11 +50,4 @@ func (n *nfcState) plateContent(log *slog.Logger, store string, payload []byte) 
 		"base_url", c.Content.BaseURL, "uri", c.Content.URI, "applied", applied)
 	reply.OK, reply.Applied = true, &applied
 	return reply.Encode()
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

@@ -82,12 +82,12 @@ func (p *Publisher) publishReply(cl mqtt.Client, name string, b []byte) {
 	topic := p.base + "reply/" + name
 	if len(topic) > maxReplyTopic {
 		p.cmdStats.repliesDropped.Add(1)
-		p.cmdLog.Warn("command not answered: its reply topic would be too long", "command", truncateName(name), "bytes", len(topic))
+		p.cmdLog.Warn("command not answered: its reply topic would be too long", "command", TruncateName(name), "bytes", len(topic))
 		return
 	}
 	if !p.replyBucket.Allow(time.Now()) {
 		p.cmdStats.repliesDropped.Add(1)
-		p.cmdLog.Warn("command reply dropped: over the reply rate", "command", name,
+		p.cmdLog.Warn("command reply dropped: over the reply rate", "command", TruncateName(name),
 			"rate", fmt.Sprintf("%d/s", commandReplyRate))
 		return
 	}
@@ -95,8 +95,8 @@ func (p *Publisher) publishReply(cl mqtt.Client, name string, b []byte) {
 	cl.Publish(topic, 1, false, b)
 }
 
-// truncateName keeps a command name from the cloud log-sized.
-func truncateName(s string) string {
+// TruncateName keeps a command name from the cloud log-sized (64 bytes).
+func TruncateName(s string) string {
 	if len(s) > 64 {
 		return s[:64] + "…"
 	}

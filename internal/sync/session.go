@@ -321,13 +321,13 @@ func (p *Publisher) dispatchCommand(cl mqtt.Client, topic string, payload []byte
 	p.cmdStats.received.Add(1)
 	name := strings.TrimPrefix(topic, p.base+"cmd/")
 	if name == "" || name == topic {
-		p.cmdLog.Warn("command with an empty name ignored", "topic", truncateName(topic))
+		p.cmdLog.Warn("command with an empty name ignored", "topic", TruncateName(topic))
 		return
 	}
 	reply := func(b []byte) { p.publishReply(cl, name, b) }
 	if len(payload) > MaxCommandBytes {
 		p.cmdStats.tooLarge.Add(1)
-		p.cmdLog.Warn("command refused: payload too large", "command", truncateName(name), "bytes", len(payload))
+		p.cmdLog.Warn("command refused: payload too large", "command", TruncateName(name), "bytes", len(payload))
 		reply(errorReply(name, fmt.Sprintf("payload of %d bytes refused unread: at most %d", len(payload), MaxCommandBytes)))
 		return
 	}
@@ -335,7 +335,7 @@ func (p *Publisher) dispatchCommand(cl mqtt.Client, topic string, payload []byte
 	case p.cmdSlots <- struct{}{}:
 	default:
 		p.cmdStats.busy.Add(1)
-		p.cmdLog.Warn("command dropped: too many commands running", "command", truncateName(name))
+		p.cmdLog.Warn("command dropped: too many commands running", "command", TruncateName(name))
 		reply(errorReply(name, "busy: too many commands running"))
 		return
 	}
@@ -345,7 +345,7 @@ func (p *Publisher) dispatchCommand(cl mqtt.Client, topic string, payload []byte
 		defer func() { <-p.cmdSlots }()
 		defer func() {
 			if r := recover(); r != nil {
-				p.cmdLog.Error("command handler panicked", "command", truncateName(name), "panic", fmt.Sprint(r))
+				p.cmdLog.Error("command handler panicked", "command", TruncateName(name), "panic", fmt.Sprint(r))
 				result <- errorReply(name, "handler failed")
 			}
 		}()
@@ -358,7 +358,7 @@ func (p *Publisher) dispatchCommand(cl mqtt.Client, topic string, payload []byte
 		case b := <-result:
 			reply(b)
 		case <-t.C:
-			p.cmdLog.Warn("command handler timed out", "command", truncateName(name), "timeout", p.cfg.CommandTimeout)
+			p.cmdLog.Warn("command handler timed out", "command", TruncateName(name), "timeout", p.cfg.CommandTimeout)
 			reply(errorReply(name, "timeout"))
 		}
 	}()
