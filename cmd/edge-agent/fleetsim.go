@@ -57,6 +57,9 @@ delivered. Figures and the plan for larger fleets: docs/FLEET.md.`,
 			if err := checkOutput(opts.output); err != nil {
 				return err
 			}
+			if err := opts.check(); err != nil {
+				return withCode(exitUsage, err)
+			}
 			return runFleetSim(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), opts)
 		},
 	}
@@ -76,6 +79,28 @@ delivered. Figures and the plan for larger fleets: docs/FLEET.md.`,
 	f.StringVar(&opts.dir, "dir", "", "keep the stores' state here (default: a temporary directory, removed at exit)")
 	outputFlag(cmd, &opts.output)
 	return cmd
+}
+
+// check refuses flag values the run would otherwise take for "the
+// default" (the library's zero values) or refuse later under another name.
+func (o *fleetSimOptions) check() error {
+	switch {
+	case o.stores < 1:
+		return fmt.Errorf("--stores %d: want at least 1", o.stores)
+	case o.speedup < 1:
+		return fmt.Errorf("--speedup %v: want at least 1 (store time per real time)", o.speedup)
+	case o.outage <= 0:
+		return fmt.Errorf("--outage %v: want a duration above 0 (store time the broker is away)", o.outage)
+	case o.warmup <= 0:
+		return fmt.Errorf("--warmup %v: want a duration above 0", o.warmup)
+	case o.backoffMax <= 0:
+		return fmt.Errorf("--backoff-max %v: want a duration above 0", o.backoffMax)
+	case o.reconnectSpread < 0:
+		return fmt.Errorf("--reconnect-spread %v: want 0 (no floor) or more", o.reconnectSpread)
+	case o.backlogRate < 0:
+		return fmt.Errorf("--backlog-rate %v: want 0 (unlimited) or more msg/s", o.backlogRate)
+	}
+	return nil
 }
 
 func runFleetSim(ctx context.Context, stdout, stderr io.Writer, opts *fleetSimOptions) error {

@@ -50,9 +50,9 @@ type Options struct {
 	IDPrefix string
 
 	// The agents' upstream settings (see docs/FLEET.md). ReconnectSpread
-	// means what it means to the agent (0 = no floor: the window doubles
-	// from 1 s); BackoffMax and BacklogRate default to the agent's (2m,
-	// 200 msg/s).
+	// and BacklogRate mean what they mean to the agent (0 = no floor: the
+	// window doubles from 1 s; 0 = an unlimited drain); BackoffMax
+	// defaults to the agent's (2m).
 	ReconnectSpread time.Duration
 	BackoffMax      time.Duration
 	BacklogRate     float64
@@ -92,9 +92,6 @@ func (o *Options) defaults() error {
 	if o.BackoffMax == 0 {
 		o.BackoffMax = d.BackoffMax
 	}
-	if o.BacklogRate == 0 {
-		o.BacklogRate = d.BacklogRate
-	}
 	if o.EntriesPerMin == 0 {
 		o.EntriesPerMin = 4
 	}
@@ -117,6 +114,10 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("speedup: must be at least 1, got %v", o.Speedup)
 	case o.Outage < 0:
 		return fmt.Errorf("outage: must be >= 0, got %v", o.Outage)
+	case o.BacklogRate < 0:
+		return fmt.Errorf("backlog rate: must be >= 0 (0 = unlimited), got %v", o.BacklogRate)
+	case o.ReconnectSpread < 0:
+		return fmt.Errorf("reconnect spread: must be >= 0 (0 = no floor), got %v", o.ReconnectSpread)
 	case o.Broker != "" && o.Control == nil && o.Outage > 0:
 		return errors.New("broker: an external broker needs a way to stop and restart it for the outage (--broker-cmd)")
 	case o.Dir == "":
